@@ -1,0 +1,24 @@
+import { CLASSIFIER_KINDS } from '../src/models/classifier.js';
+import { DEFAULT_FEATURE_OPTIONS, trainOnCounts } from '../src/models/train.js';
+import { requireData } from './data.js';
+import { countSysdigSet } from './models.js';
+import { printJson } from './system.js';
+
+/** Training time of all seven classifiers on the full sysdig set (target: under 2 minutes together). */
+export async function run(): Promise<void> {
+  if (!requireData()) return;
+  const { rows, readSeconds } = await countSysdigSet();
+  process.stdout.write(`read and counted ${rows.length} recordings in ${readSeconds.toFixed(1)} s\n`);
+  let total = 0;
+  const figures: Record<string, number> = {};
+  for (const kind of CLASSIFIER_KINDS) {
+    const started = performance.now();
+    await trainOnCounts(rows, { kind, features: DEFAULT_FEATURE_OPTIONS, seed: 42 });
+    const seconds = (performance.now() - started) / 1000;
+    total += seconds;
+    figures[kind] = Number(seconds.toFixed(2));
+    process.stdout.write(`${kind}: ${seconds.toFixed(2)} s\n`);
+  }
+  process.stdout.write(`all seven: ${total.toFixed(1)} s training + ${readSeconds.toFixed(1)} s reading\n`);
+  printJson({ name: 'train:sysdig-full', recordings: rows.length, readSeconds: Number(readSeconds.toFixed(2)), trainSeconds: Number(total.toFixed(2)), ...figures });
+}

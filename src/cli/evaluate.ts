@@ -1,0 +1,77 @@
+import { writeFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { loadDataset } from '../datasets/dataset.js';
+import type { PositiveClass } from '../evaluation/metrics.js';
+import { PROTOCOLS, runProtocol, type ProtocolName } from '../evaluation/protocols.js';
+import { formatTables, resultRows } from '../evaluation/report.js';
+import { renderRocSvg } from '../evaluation/roc-svg.js';
+import { CLASSIFIER_KINDS, type ClassifierKind } from '../models/classifier.js';
+import { getClassifierSpec } from '../models/index.js';
+import type { TraceFormatName } from '../traces/trace-format.js';
+import { addFeatureFlags } from './feature-flags.js';
+import { parseChoice, parseFormat, parseInteger, toFeatureOptions, type FeatureFlags } from './options.js';
+import { createProgress } from './progress.js';
+
+interface EvaluateFlags extends FeatureFlags {
+  data: string;
+  manifest?: string;
+  protocol: ProtocolName;
+  models: ClassifierKind[];
+  seed: number;
+  json: boolean;
+  roc?: string;
+  format?: TraceFormatName;
+  quiet: boolean;
+}
+
+/** Positive classes reported by default: the study's own (normal) first where it applies. */
+const DEFAULT_POSITIVES: Record<ProtocolName, PositiveClass[]> = { study: ['normal', 'attack'], 'group-out': ['attack', 'normal'] };
+
+export function evaluateCommand(): Command {
+  const command = new Command('evaluate')
+    .description('train and test the classifiers under an evaluation protocol and print precision, recall, F1 and ROC AUC')
+    .requiredOption('--data <dir>', 'data set folder')
+    .option('--manifest <csv>', 'label recordings from a CSV path,label,group instead of folder names')
+    .addOption(new Option('--protocol <name>', 'study: the thesis 50/50 split; group-out: leave one plugin out').argParser(parseChoice(PROTOCOLS)).default('study'))
+    .addOption(new Option('--models <list>', 'comma-separated classifiers').argParser(parseModelList).default([...CLASSIFIER_KINDS], CLASSIFIER_KINDS.join(',')))
+    .addOption(new Option('--seed <n>', 'seed for every random draw').argParser(parseInteger(0)).default(42))
+    .option('--json', 'print one JSON object with a results array', false)
+    .option('--roc <file.svg>', 'write ROC curves (attack positive) as SVG')
+    .addOption(new Option('--format <name>', 'trace format (default: detected per file)').argParser(parseFormat))
+    .option('-q, --quiet', 'no progress output', false);
+  addFeatureFlags(command);
+  return command.action(async (flags: EvaluateFlags) => {
+    const dataset = await loadDataset(flags.data, flags.manifest === undefined ? {} : { manifest: flags.manifest });
+    const progress = createProgress('evaluate', { quiet: flags.quiet });
+    const result = await runProtocol(flags.protocol, dataset, {
+      kinds: flags.models,
+      features: toFeatureOptions(flags),
+      seed: flags.seed,
+      ...(flags.format === undefined ? {} : { format: flags.format }),
+      onProgress: (stage, done, total, note) => progress.update(done, total, `${stage === 'read' ? 'reading' : 'trained'} ${note}`),
+    });
+    progress.stop();
+    const rows = resultRows(result, 0.5, DEFAULT_POSITIVES[flags.protocol]);
+    if (flags.roc !== undefined) {
+      const curves = result.runs.map((run) => {
+        const auc = rows.find((r) => r.model === run.kind && r.positive === 'attack')?.auc ?? Number.NaN;
+        return { name: getClassifierSpec(run.kind).label, scores: run.scores, labels: run.labels, auc };
+      });
+      await writeFile(flags.roc, renderRocSvg(curves, `ROC, protocol ${flags.protocol} (attack positive)`));
+    }
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify({ protocol: flags.protocol, data: flags.data, notes: result.notes, results: rows }, null, 2)}\n`);
+      return;
+    }
+    const labels = Object.fromEntries(CLASSIFIER_KINDS.map((k) => [k, getClassifierSpec(k).label]));
+    process.stdout.write(formatTables(rows, labels));
+    for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
+    if (flags.roc !== undefined) process.stdout.write(`ROC curves written to ${flags.roc}\n`);
+  });
+}
+
+function parseModelList(value: string): ClassifierKind[] {
+  const kinds = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const parse = parseChoice(CLASSIFIER_KINDS);
+  return [...new Set(kinds.map(parse))];
+}

@@ -1,0 +1,125 @@
+import type { Dataset, Recording } from '../datasets/dataset.js';
+import { loadStudySplit } from '../datasets/study-split.js';
+import { SidecarError } from '../errors.js';
+import { countTraceTokens, type CountedTrace, type FeatureOptions } from '../features/extract.js';
+import type { ClassifierKind, Json } from '../models/classifier.js';
+import { scoreCounts, trainOnCounts, type LabelledCounts } from '../models/train.js';
+import type { TraceFormatName } from '../traces/trace-format.js';
+
+export const PROTOCOLS = ['study', 'group-out'] as const;
+export type ProtocolName = (typeof PROTOCOLS)[number];
+
+/** Held-out scores of one classifier under one protocol, pooled over its folds. */
+export interface ProtocolRun {
+  kind: ClassifierKind;
+  protocol: ProtocolName;
+  /** P(attack) per held-out recording. */
+  scores: Float64Array;
+  labels: Uint8Array;
+  ids: string[];
+  /** Seconds spent training (all folds). */
+  trainSeconds: number;
+}
+
+export interface ProtocolOptions {
+  kinds: readonly ClassifierKind[];
+  features: FeatureOptions;
+  hyper?: Partial<Record<ClassifierKind, Record<string, Json>>>;
+  seed: number;
+  format?: TraceFormatName;
+  /** Progress of reading, then of training: `stage` names which. */
+  onProgress?: (stage: 'read' | 'train', done: number, total: number, note: string) => void;
+}
+
+export interface ProtocolResult {
+  runs: ProtocolRun[];
+  /** Notes for the report (left-out rows, unlabelled files, skipped lines). */
+  notes: string[];
+}
+
+/**
+ * Runs one evaluation protocol for each classifier:
+ * - `study`: the thesis's 50/50 split of recordings (one vector per recording);
+ * - `group-out`: leave one group (plugin) out, train on the rest, pooled over all folds.
+ * Every fold fits its vocabulary, scaling and classifier on its training recordings only.
+ * @throws SidecarError FML_ERR_PROTOCOL_UNKNOWN, FML_ERR_SPLIT_INVALID, FML_ERR_TRACE_*
+ */
+export async function runProtocol(protocol: string, dataset: Dataset, options: ProtocolOptions): Promise<ProtocolResult> {
+  const notes: string[] = [];
+  if (dataset.unlabelled.length > 0) notes.push(`left out ${dataset.unlabelled.length} file(s) outside a label folder: ${dataset.unlabelled.slice(0, 3).join(', ')}${dataset.unlabelled.length > 3 ? ', …' : ''}`);
+  let folds: { train: Recording[]; test: Recording[] }[];
+  if (protocol === 'study') {
+    const split = await loadStudySplit(dataset.root, dataset.recordings);
+    for (const row of split.missingRows) notes.push(`study split: row ${row.id} (${row.split}) left out, its log is not in the data (${row.note})`);
+    folds = [{ train: split.train, test: split.test }];
+  } else if (protocol === 'group-out') {
+    const groups = [...new Set(dataset.recordings.map((r) => r.group))].sort();
+    folds = groups.map((g) => ({
+      train: dataset.recordings.filter((r) => r.group !== g),
+      test: dataset.recordings.filter((r) => r.group === g),
+    }));
+    notes.push(`group-out: ${groups.length} folds (${groups.join(', ')})`);
+  } else {
+    throw new SidecarError('FML_ERR_PROTOCOL_UNKNOWN', `unknown protocol "${protocol}"; choose one of ${PROTOCOLS.join(', ')}`);
+  }
+
+  const counted = await countRecordings(dataset.recordings, options, notes);
+  const runs: ProtocolRun[] = [];
+  const totalFits = options.kinds.length * folds.length;
+  let fits = 0;
+  for (const kind of options.kinds) {
+    const scores: number[] = [];
+    const labels: number[] = [];
+    const ids: string[] = [];
+    const started = performance.now();
+    for (const fold of folds) {
+      const train = fold.train.map((r) => labelled(counted, r));
+      const model = await trainOnCounts(train, {
+        kind,
+        features: options.features,
+        hyper: options.hyper?.[kind] ?? {},
+        seed: options.seed,
+      });
+      const test = fold.test.map((r) => labelled(counted, r));
+      scores.push(...scoreCounts(model, test));
+      labels.push(...test.map((t) => t.label));
+      ids.push(...fold.test.map((r) => r.id));
+      options.onProgress?.('train', ++fits, totalFits, kind);
+    }
+    runs.push({
+      kind,
+      protocol,
+      scores: Float64Array.from(scores),
+      labels: Uint8Array.from(labels),
+      ids,
+      trainSeconds: (performance.now() - started) / 1000,
+    });
+  }
+  return { runs, notes };
+}
+
+/** Reads and counts every recording once; all folds and classifiers reuse the counts. */
+export async function countRecordings(
+  recordings: readonly Recording[],
+  options: Pick<ProtocolOptions, 'features' | 'format' | 'onProgress'>,
+  notes: string[],
+): Promise<Map<string, CountedTrace & { label: 0 | 1 }>> {
+  const out = new Map<string, CountedTrace & { label: 0 | 1 }>();
+  let skipped = 0;
+  let files = 0;
+  for (const r of recordings) {
+    const counted = await countTraceTokens(r.path, options.features.tokens, options.format);
+    skipped += counted.stats.skipped;
+    if (counted.stats.skipped > 0) files++;
+    out.set(r.id, { ...counted, label: r.label });
+    options.onProgress?.('read', out.size, recordings.length, r.id);
+  }
+  if (skipped > 0) notes.push(`${skipped} unparseable line(s) skipped in ${files} file(s)`);
+  return out;
+}
+
+function labelled(counted: Map<string, CountedTrace & { label: 0 | 1 }>, r: Recording): LabelledCounts {
+  const c = counted.get(r.id);
+  if (c === undefined) throw new Error(`recording ${r.id} was not counted`);
+  return c;
+}

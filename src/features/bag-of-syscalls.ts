@@ -1,0 +1,103 @@
+import type { SyscallEvent } from '../traces/syscall-event.js';
+import { UNKNOWN_TOKEN, type FeatureSpec, type Normalisation } from './feature-spec.js';
+import { applyScaling } from './scaling.js';
+import { createTokenizer, type Tokenizer } from './tokens.js';
+import { indexVocabulary } from './vocabulary.js';
+
+/**
+ * Counts a recording's (or window's) tokens into the vocabulary's slots. Built once per model
+ * load; the counting loop touches one Float64Array and one Map lookup per token.
+ */
+export interface BagBuilder {
+  /** Adds one event; returns whether it counted as a call. */
+  add(event: SyscallEvent): boolean;
+  /** Calls counted since the last reset (the share denominator). */
+  readonly calls: number;
+  /** The normalised, scaled vector (a new array). */
+  vector(): Float64Array;
+  /** Raw counts per slot (shared buffer: copy before keeping). */
+  readonly counts: Float64Array;
+  reset(): void;
+}
+
+export function createBagBuilder(spec: FeatureSpec): BagBuilder {
+  const index = indexVocabulary(spec.vocabulary);
+  const unknown = index.get(UNKNOWN_TOKEN) ?? -1;
+  const counts = new Float64Array(spec.vocabulary.length);
+  const tokenizer: Tokenizer = createTokenizer(spec.tokens);
+  let calls = 0;
+  const emit = (token: string): void => {
+    const slot = index.get(token);
+    if (slot !== undefined) counts[slot] += 1;
+    // Unseen argument tokens are too varied to mean much; unseen calls and n-grams do.
+    else if (unknown >= 0 && !token.includes(':')) counts[unknown] += 1;
+  };
+  return {
+    add(event) {
+      const counted = tokenizer.push(event, emit);
+      if (counted) calls++;
+      return counted;
+    },
+    get calls() {
+      return calls;
+    },
+    counts,
+    vector() {
+      const out = normaliseCounts(counts, calls, spec.normalisation);
+      applyScaling(spec.scaling, out);
+      return out;
+    },
+    reset() {
+      counts.fill(0);
+      calls = 0;
+      tokenizer.reset();
+    },
+  };
+}
+
+/** Raw counts to the spec's normalisation (a new array; `calls` is the share denominator). */
+export function normaliseCounts(counts: ArrayLike<number>, calls: number, normalisation: Normalisation): Float64Array {
+  const out = new Float64Array(counts.length);
+  const total = calls > 0 ? calls : 1;
+  for (let j = 0; j < counts.length; j++) {
+    const c = counts[j];
+    switch (normalisation) {
+      case 'count':
+        out[j] = c;
+        break;
+      case 'share':
+        out[j] = c / total;
+        break;
+      case 'log':
+        out[j] = Math.log1p(c);
+        break;
+      case 'log-share':
+        out[j] = Math.log1p((1e4 * c) / total);
+        break;
+    }
+  }
+  return out;
+}
+
+/** Token counts of a whole event stream, before a vocabulary exists (for `buildVocabulary`). */
+export function countTokens(spec: Pick<FeatureSpec, 'tokens'>): {
+  add(event: SyscallEvent): void;
+  readonly counts: Map<string, number>;
+  readonly calls: number;
+} {
+  const counts = new Map<string, number>();
+  const tokenizer = createTokenizer(spec.tokens);
+  let calls = 0;
+  const emit = (token: string): void => {
+    counts.set(token, (counts.get(token) ?? 0) + 1);
+  };
+  return {
+    add(event) {
+      if (tokenizer.push(event, emit)) calls++;
+    },
+    counts,
+    get calls() {
+      return calls;
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import type { SyscallEvent } from '../traces/syscall-event.js';
+import type { TokenSettings } from './feature-spec.js';
+
+/**
+ * Turns a stream of events into feature tokens: the call name, n-grams of consecutive calls
+ * of one thread, and (optionally) argument-derived tokens. Stateful because n-grams need the
+ * previous calls; one tokenizer per recording or per container stream.
+ */
+export interface Tokenizer {
+  /** Calls `emit` once per token the event yields; returns whether the event counted as a call. */
+  push(event: SyscallEvent, emit: (token: string) => void): boolean;
+  reset(): void;
+}
+
+export function createTokenizer(settings: TokenSettings): Tokenizer {
+  // Previous call names per thread: interleaved threads would otherwise invent pairs that no
+  // single thread made. Recorders without thread ids share one history under key -1.
+  const history = new Map<number, string[]>();
+  const n = Math.max(1, Math.floor(settings.ngram));
+
+  return {
+    push(event, emit) {
+      if (event.kind !== 'syscall' && !settings.others) return false;
+      const name = event.name;
+      emit(name);
+      if (n > 1) {
+        const key = event.tid ?? -1;
+        let prev = history.get(key);
+        if (prev === undefined) {
+          prev = [];
+          history.set(key, prev);
+        }
+        let gram = name;
+        for (let k = prev.length - 1, len = 2; k >= 0 && len <= n; k--, len++) {
+          gram = `${prev[k]}>${gram}`;
+          emit(gram);
+        }
+        prev.push(name);
+        if (prev.length >= n) prev.shift();
+      }
+      if (settings.args && event.args !== undefined) {
+        const token = argumentToken(name, event.args);
+        if (token !== undefined) emit(token);
+      }
+      return true;
+    },
+    reset() {
+      history.clear();
+    },
+  };
+}
+
+const EXE_ARG = /(?:^|\s)exe=(\S+)/;
+const FILENAME_ARG = /(?:^|\s)(?:filename|name|path)=(?:\S*\()?([^\s)]+)/;
+const QUOTED_FIRST = /"([^"]*)"/;
+
+/**
+ * The token an event's arguments add, or undefined. Kept to what both sysdig (`exe=`,
+ * `name=`/`filename=` args) and strace (first quoted path) print, and what a Falco feed rule
+ * can carry in `evt.args`:
+ * - `execve:<program>`: the program a process turns into (a web server running `sh` is the
+ *   classic sign of code execution);
+ * - `<call>:.<ext>`: the extension of a file opened or renamed (`.php` written by an upload).
+ */
+export function argumentToken(name: string, args: string): string | undefined {
+  if (name === 'execve' || name === 'execveat') {
+    const exe = EXE_ARG.exec(args)?.[1] ?? QUOTED_FIRST.exec(args)?.[1];
+    if (exe === undefined || exe === '' || exe === '<NA>') return undefined;
+    const base = exe.slice(exe.lastIndexOf('/') + 1);
+    return `execve:${base}`;
+  }
+  if (name === 'open' || name === 'openat' || name === 'openat2' || name === 'creat' || name === 'rename' || name === 'renameat' || name === 'renameat2') {
+    const path = FILENAME_ARG.exec(args)?.[1] ?? QUOTED_FIRST.exec(args)?.[1];
+    if (path === undefined) return undefined;
+    const file = path.slice(path.lastIndexOf('/') + 1);
+    const dot = file.lastIndexOf('.');
+    if (dot <= 0 || file.length - dot > 6) return undefined;
+    return `${name}:${file.slice(dot).toLowerCase()}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,549 @@
+/**
+ * Multilayer perceptron: dense ReLU hidden layers and one sigmoid output unit, trained with
+ * TensorFlow.js (Adam on binary cross-entropy plus an L2 penalty) and scored in plain TypeScript
+ * from the exported weights.
+ *
+ * Training is deterministic for a seed on a given backend: weights start from our own seeded
+ * draws, and our own seeded permutation picks the mini-batches (tfjs's `shuffle` uses
+ * Math.random). The wasm backend runs single-threaded in Node, so its float sums happen in a fixed
+ * order; the same seed gives bit-identical weights (see test/models/mlp.test.ts). Different
+ * backends round differently, so a model trained on `cpu` differs from one trained on `wasm` in
+ * the last bits.
+ */
+import { SidecarError } from '../errors.js';
+import { createRandom, shuffleInPlace, type Random } from '../util/random.js';
+import type { Scalar, Tensor2D } from '@tensorflow/tfjs';
+import type { Classifier, ClassifierSpec, FitOptions, Json, TrainingSet } from './classifier.js';
+import { loadTensorflow, type TensorflowModule, type TfBackendName } from './tf-backend.js';
+
+/** Resolved MLP hyper-parameters (see {@link mlpSpec} for defaults and reasons). */
+export interface MlpHyper {
+  /** Units per hidden layer, input side first. @default [64, 32] */
+  hiddenLayers: number[];
+  /** Most passes over the training rows. @default 200 */
+  epochs: number;
+  /** Rows per Adam step; `auto` grows with the data (16 to 256). @default 'auto' */
+  batchSize: number | 'auto';
+  /** Adam step size. @default 0.003 */
+  learningRate: number;
+  /** L2 penalty λ: loss = mean cross-entropy + λ·Σ‖W‖² over the weight matrices (not biases). @default 0.0001 */
+  l2: number;
+  /** Share of the training rows held out (stratified, seeded) for early stopping; 0 turns it off. @default 0 */
+  validationFraction: number;
+  /** Epochs without a better validation loss before training stops (best weights are kept). @default 20 */
+  patience: number;
+  /**
+   * Cap on row presentations (epochs × rows) so large window sets stay trainable in minutes:
+   * epochs run = min(epochs, max(1, floor(maxRowPasses / rows))). @default 2000000
+   */
+  maxRowPasses: number;
+  /** Z-score each input with the training mean and deviation (stored in the model). @default false */
+  standardize: boolean;
+}
+
+/** Default hyper-parameters of the MLP. */
+export const MLP_DEFAULTS: Readonly<MlpHyper> = Object.freeze({
+  hiddenLayers: [64, 32],
+  epochs: 200,
+  batchSize: 'auto',
+  learningRate: 0.003,
+  l2: 0.0001,
+  validationFraction: 0,
+  patience: 20,
+  maxRowPasses: 2_000_000,
+  standardize: false,
+});
+
+/** One dense layer: `out = act(in · W + b)`, W row-major `[inputs][outputs]`. */
+export interface DenseLayer {
+  inputs: number;
+  outputs: number;
+  weights: Float64Array;
+  biases: Float64Array;
+}
+
+/** Everything the TS forward pass needs. */
+export interface MlpWeights {
+  nFeatures: number;
+  /** ReLU on every layer but the last, which has one output unit and a sigmoid. */
+  layers: DenseLayer[];
+  /** Applied as (x − shift) / scale before the first layer, when standardising. */
+  inputShift: Float64Array | null;
+  inputScale: Float64Array | null;
+}
+
+/**
+ * Resolves `hyper` over {@link MLP_DEFAULTS}.
+ * @throws SidecarError FML_ERR_CONFIG_INVALID naming the unknown or bad hyper-parameter.
+ */
+export function resolveMlpHyper(hyper: Record<string, Json>): MlpHyper {
+  const out: MlpHyper = { ...MLP_DEFAULTS, hiddenLayers: [...MLP_DEFAULTS.hiddenLayers] };
+  for (const [key, value] of Object.entries(hyper)) {
+    switch (key) {
+      case 'hiddenLayers':
+        if (!Array.isArray(value) || value.length === 0 || !value.every((u) => isInt(u) && u >= 1 && u <= 4096)) {
+          throw badHyper(key, value, 'a non-empty array of layer widths (integers 1..4096)');
+        }
+        out.hiddenLayers = value as number[];
+        break;
+      case 'epochs':
+        out.epochs = intHyper(key, value, 1, 1_000_000);
+        break;
+      case 'batchSize':
+        out.batchSize = value === 'auto' ? 'auto' : intHyper(key, value, 1, 1_000_000);
+        break;
+      case 'learningRate':
+        out.learningRate = numberHyper(key, value, (v) => v > 0 && v <= 10, 'a number in (0, 10]');
+        break;
+      case 'l2':
+        out.l2 = numberHyper(key, value, (v) => v >= 0, 'a number >= 0');
+        break;
+      case 'validationFraction':
+        out.validationFraction = numberHyper(key, value, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
+        break;
+      case 'patience':
+        out.patience = intHyper(key, value, 1, 1_000_000);
+        break;
+      case 'maxRowPasses':
+        out.maxRowPasses = intHyper(key, value, 1, Number.MAX_SAFE_INTEGER);
+        break;
+      case 'standardize':
+        if (typeof value !== 'boolean') throw badHyper(key, value, 'true or false');
+        out.standardize = value;
+        break;
+      default:
+        throw new SidecarError('FML_ERR_CONFIG_INVALID', `unknown MLP hyper-parameter "${key}"; known: ${Object.keys(MLP_DEFAULTS).join(', ')}`);
+    }
+  }
+  return out;
+}
+
+/** The batch size `auto` picks: a power of two near rows/64, within [16, 256]. */
+export function autoBatchSize(rows: number): number {
+  const target = Math.max(1, rows / 64);
+  return Math.min(256, Math.max(16, 2 ** Math.round(Math.log2(target))));
+}
+
+/**
+ * P(attack) from the weights: a float64 forward pass (ReLU hidden layers, sigmoid output).
+ * `scratch` holds one buffer per layer output and is reused between calls.
+ */
+export function mlpForward(weights: MlpWeights, x: ArrayLike<number>, scratch?: Float64Array[]): number {
+  const { layers, inputShift, inputScale } = weights;
+  const bufs = scratch ?? makeScratch(weights);
+  let input: ArrayLike<number> = x;
+  if (inputShift !== null && inputScale !== null) {
+    const z = bufs[layers.length];
+    for (let i = 0; i < z.length; i++) z[i] = (x[i] - inputShift[i]) / inputScale[i];
+    input = z;
+  }
+  for (let l = 0; l < layers.length; l++) {
+    const { inputs, outputs, weights: w, biases } = layers[l];
+    const out = bufs[l];
+    out.set(biases);
+    for (let i = 0; i < inputs; i++) {
+      const xi = input[i];
+      // Bag-of-syscall rows are mostly zeros: skipping them is the cheap sparse product.
+      if (xi === 0) continue;
+      const row = i * outputs;
+      for (let j = 0; j < outputs; j++) out[j] += xi * w[row + j];
+    }
+    if (l < layers.length - 1) {
+      for (let j = 0; j < outputs; j++) if (out[j] < 0) out[j] = 0;
+    }
+    input = out;
+  }
+  return sigmoid(bufs[layers.length - 1][0]);
+}
+
+function makeScratch(weights: MlpWeights): Float64Array[] {
+  const bufs = weights.layers.map((layer) => new Float64Array(layer.outputs));
+  bufs.push(new Float64Array(weights.nFeatures));
+  return bufs;
+}
+
+function sigmoid(z: number): number {
+  // Two forms so exp never overflows.
+  if (z >= 0) return 1 / (1 + Math.exp(-z));
+  const e = Math.exp(z);
+  return e / (1 + e);
+}
+
+/** A trained or loaded MLP. */
+export class MlpClassifier implements Classifier {
+  readonly kind = 'mlp' as const;
+  private readonly scratch: Float64Array[];
+
+  constructor(
+    readonly weights: MlpWeights,
+    private readonly meta: { [key: string]: Json } = {},
+  ) {
+    this.scratch = makeScratch(weights);
+  }
+
+  /**
+   * P(attack) in [0, 1].
+   * @throws SidecarError FML_ERR_MODEL_FILE_INVALID when `x` has another length than the model's features.
+   */
+  predictProba(x: ArrayLike<number>): number {
+    if (x.length !== this.weights.nFeatures) {
+      throw new SidecarError('FML_ERR_MODEL_FILE_INVALID', `the MLP expects ${this.weights.nFeatures} features, got ${x.length}`);
+    }
+    return mlpForward(this.weights, x, this.scratch);
+  }
+
+  toParams(): { [key: string]: Json } {
+    const w = this.weights;
+    const params: { [key: string]: Json } = {
+      nFeatures: w.nFeatures,
+      layers: w.layers.map((layer) => ({
+        inputs: layer.inputs,
+        outputs: layer.outputs,
+        weights: Array.from(layer.weights),
+        biases: Array.from(layer.biases),
+      })),
+      inputShift: w.inputShift === null ? null : Array.from(w.inputShift),
+      inputScale: w.inputScale === null ? null : Array.from(w.inputScale),
+    };
+    return { ...params, ...this.meta };
+  }
+}
+
+/**
+ * Rebuilds an MLP from {@link MlpClassifier.toParams} output.
+ * @throws SidecarError FML_ERR_MODEL_FILE_INVALID naming the missing or malformed field.
+ */
+export function mlpFromParams(params: { [key: string]: Json }): MlpClassifier {
+  const nFeatures = params.nFeatures;
+  if (!isInt(nFeatures) || nFeatures < 1) throw badParam('nFeatures', 'a positive integer');
+  const rawLayers = params.layers;
+  if (!Array.isArray(rawLayers) || rawLayers.length === 0) throw badParam('layers', 'a non-empty array');
+  const layers: DenseLayer[] = [];
+  let expectedInputs = nFeatures;
+  rawLayers.forEach((raw, l) => {
+    const name = `layers[${l}]`;
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw badParam(name, 'an object');
+    const { inputs, outputs } = raw;
+    if (inputs !== expectedInputs) throw badParam(`${name}.inputs`, `${expectedInputs} (the previous layer's outputs)`);
+    if (!isInt(outputs) || outputs < 1) throw badParam(`${name}.outputs`, 'a positive integer');
+    if (l === rawLayers.length - 1 && outputs !== 1) throw badParam(`${name}.outputs`, '1 on the output layer');
+    layers.push({
+      inputs,
+      outputs,
+      weights: finiteArray(raw.weights, inputs * outputs, `${name}.weights`),
+      biases: finiteArray(raw.biases, outputs, `${name}.biases`),
+    });
+    expectedInputs = outputs;
+  });
+  const hasShift = params.inputShift !== undefined && params.inputShift !== null;
+  const hasScale = params.inputScale !== undefined && params.inputScale !== null;
+  if (hasShift !== hasScale) throw badParam(hasShift ? 'inputScale' : 'inputShift', 'present together with the other');
+  const inputShift = hasShift ? finiteArray(params.inputShift, nFeatures, 'inputShift') : null;
+  const inputScale = hasScale ? finiteArray(params.inputScale, nFeatures, 'inputScale') : null;
+  if (inputScale !== null && inputScale.some((s) => !(s > 0))) throw badParam('inputScale', 'positive numbers');
+  const meta: { [key: string]: Json } = {};
+  for (const key of ['hyper', 'training'] as const) if (params[key] !== undefined) meta[key] = params[key];
+  return new MlpClassifier({ nFeatures, layers, inputShift, inputScale }, meta);
+}
+
+/**
+ * Trains an MLP on `data` with tfjs (backend from `loadTensorflow`).
+ * Progress is reported in epochs.
+ * @throws SidecarError FML_ERR_MODEL_TRAIN when the data cannot be trained on (empty, one class,
+ *   ragged rows, non-finite values) or the loss diverges.
+ * @throws SidecarError FML_ERR_CONFIG_INVALID for a bad hyper-parameter.
+ * @throws SidecarError FML_ERR_BACKEND_UNAVAILABLE when no tfjs backend loads.
+ */
+export async function fitMlp(data: TrainingSet, hyper: Record<string, Json>, options: FitOptions): Promise<MlpClassifier> {
+  const h = resolveMlpHyper(hyper);
+  const { n, d } = checkTrainingSet(data);
+  const random = createRandom(options.seed);
+  const { tf, backend } = await loadTensorflow();
+
+  const standardisation = h.standardize ? fitStandardisation(data.X, d) : null;
+  const { train, validation } = splitForValidation(data.y, h.validationFraction, random);
+  const batchSize = Math.min(h.batchSize === 'auto' ? autoBatchSize(train.length) : h.batchSize, train.length);
+  const epochs = Math.min(h.epochs, Math.max(1, Math.floor(h.maxRowPasses / train.length)));
+  const sizes = [d, ...h.hiddenLayers, 1];
+  const init = initialWeights(sizes, random);
+
+  const vars = init.map(({ values, shape }) => tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'))));
+  const weightVars = vars.filter((_, i) => i % 2 === 0);
+  const optimizer = tf.train.adam(h.learningRate);
+  const xBuf = new Float32Array(batchSize * d);
+  const yBuf = new Float32Array(batchSize);
+  let best: { loss: number; values: Float32Array[]; epoch: number } | null = null;
+  let epochsRun = 0;
+  let lastLoss = Number.NaN;
+
+  const forward = (xs: Tensor2D) => {
+    let act = xs;
+    for (let l = 0; l < vars.length; l += 2) {
+      act = tf.add(tf.matMul(act, vars[l] as Tensor2D), vars[l + 1]) as Tensor2D;
+      if (l + 2 < vars.length) act = tf.relu(act);
+    }
+    return act;
+  };
+
+  try {
+    const order = Uint32Array.from(train);
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      shuffleInPlace(random, order);
+      let lossSum = 0;
+      for (let start = 0; start < order.length; start += batchSize) {
+        const rows = Math.min(batchSize, order.length - start);
+        fillBatch(data, order, start, rows, d, standardisation, xBuf, yBuf);
+        const cost = tf.tidy((): Scalar => {
+          const xs = tf.tensor2d(xBuf.subarray(0, rows * d), [rows, d]);
+          const ys = tf.tensor2d(yBuf.subarray(0, rows), [rows, 1]);
+          const c = optimizer.minimize(
+            () => {
+              const ce = tf.losses.sigmoidCrossEntropy(ys, forward(xs)) as Scalar;
+              if (h.l2 === 0) return ce;
+              const penalty = tf.addN(weightVars.map((w) => tf.sum(tf.square(w))));
+              return tf.add(ce, tf.mul(penalty, h.l2));
+            },
+            true,
+            vars,
+          );
+          return c ?? tf.scalar(Number.NaN);
+        });
+        // Reading the cost syncs; it is needed anyway to notice divergence early.
+        lossSum += cost.dataSync()[0] * rows;
+        cost.dispose();
+      }
+      lastLoss = lossSum / order.length;
+      epochsRun = epoch + 1;
+      if (!Number.isFinite(lastLoss)) {
+        throw new SidecarError('FML_ERR_MODEL_TRAIN', `MLP training diverged at epoch ${epochsRun} (loss ${lastLoss}); lower learningRate`);
+      }
+      options.onProgress?.(epochsRun, epochs);
+      if (validation.length > 0) {
+        const valLoss = validationLoss(tf, forward, data, validation, d, standardisation);
+        if (best === null || valLoss < best.loss - 1e-7) {
+          best = { loss: valLoss, values: vars.map((v) => v.dataSync() as Float32Array), epoch: epochsRun };
+        } else if (epochsRun - best.epoch >= h.patience) {
+          break;
+        }
+      }
+      // Lets timers (progress bars, signals) run between epochs.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    if (epochsRun < epochs) options.onProgress?.(epochs, epochs);
+    const finalValues = best !== null ? best.values : vars.map((v) => v.dataSync() as Float32Array);
+    const layers: DenseLayer[] = [];
+    for (let l = 0; l + 1 < sizes.length; l++) {
+      layers.push({
+        inputs: sizes[l],
+        outputs: sizes[l + 1],
+        weights: Float64Array.from(finalValues[2 * l]),
+        biases: Float64Array.from(finalValues[2 * l + 1]),
+      });
+    }
+    return new MlpClassifier(
+      {
+        nFeatures: d,
+        layers,
+        inputShift: standardisation?.shift ?? null,
+        inputScale: standardisation?.scale ?? null,
+      },
+      {
+        hyper: hyperToJson(h),
+        training: trainingInfo(backend, epochsRun, best?.epoch ?? epochsRun, batchSize, lastLoss, best?.loss ?? null),
+      },
+    );
+  } finally {
+    optimizer.dispose();
+    for (const v of vars) v.dispose();
+  }
+}
+
+function trainingInfo(
+  backend: TfBackendName,
+  epochsRun: number,
+  bestEpoch: number,
+  batchSize: number,
+  trainLoss: number,
+  validationLoss: number | null,
+): { [key: string]: Json } {
+  return { backend, epochsRun, bestEpoch, batchSize, trainLoss, validationLoss };
+}
+
+function hyperToJson(h: MlpHyper): { [key: string]: Json } {
+  return { ...h, hiddenLayers: [...h.hiddenLayers] };
+}
+
+/** The MLP classifier: kind `mlp`. Defaults: {@link MLP_DEFAULTS}. */
+export const mlpSpec: ClassifierSpec = {
+  kind: 'mlp',
+  label: 'Multilayer Perceptron',
+  defaults: hyperToJson(MLP_DEFAULTS),
+  fit: fitMlp,
+  fromParams: mlpFromParams,
+};
+
+// ---------------------------------------------------------------------------------------------
+
+function checkTrainingSet(data: TrainingSet): { n: number; d: number } {
+  const n = data.X.length;
+  if (n === 0 || data.y.length !== n) {
+    throw new SidecarError('FML_ERR_MODEL_TRAIN', `MLP: ${n} rows and ${data.y.length} labels; need the same, non-zero number`);
+  }
+  const d = data.X[0].length;
+  if (d === 0) throw new SidecarError('FML_ERR_MODEL_TRAIN', 'MLP: rows have no features');
+  let attacks = 0;
+  for (let i = 0; i < n; i++) {
+    const row = data.X[i];
+    if (row.length !== d) throw new SidecarError('FML_ERR_MODEL_TRAIN', `MLP: row ${i} has ${row.length} features, row 0 has ${d}`);
+    for (let j = 0; j < d; j++) {
+      if (!Number.isFinite(row[j])) throw new SidecarError('FML_ERR_MODEL_TRAIN', `MLP: row ${i}, feature ${j} is ${row[j]}`);
+    }
+    attacks += data.y[i] === 1 ? 1 : 0;
+  }
+  if (attacks === 0 || attacks === n) {
+    throw new SidecarError('FML_ERR_MODEL_TRAIN', `MLP: the training rows hold one class only (${attacks} attack of ${n})`);
+  }
+  return { n, d };
+}
+
+/** Seeded weight draws: He-uniform for ReLU layers, Glorot-uniform for the sigmoid output; zero biases. */
+function initialWeights(sizes: number[], random: Random): { values: Float32Array; shape: number[] }[] {
+  const out: { values: Float32Array; shape: number[] }[] = [];
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    const fanIn = sizes[l];
+    const fanOut = sizes[l + 1];
+    const last = l + 2 === sizes.length;
+    const limit = last ? Math.sqrt(6 / (fanIn + fanOut)) : Math.sqrt(6 / fanIn);
+    const w = new Float32Array(fanIn * fanOut);
+    for (let i = 0; i < w.length; i++) w[i] = (2 * random() - 1) * limit;
+    out.push({ values: w, shape: [fanIn, fanOut] }, { values: new Float32Array(fanOut), shape: [fanOut] });
+  }
+  return out;
+}
+
+interface Standardisation {
+  shift: Float64Array;
+  scale: Float64Array;
+}
+
+function fitStandardisation(X: Float64Array[], d: number): Standardisation {
+  const shift = new Float64Array(d);
+  const scale = new Float64Array(d);
+  for (const row of X) for (let j = 0; j < d; j++) shift[j] += row[j];
+  for (let j = 0; j < d; j++) shift[j] /= X.length;
+  for (const row of X) {
+    for (let j = 0; j < d; j++) {
+      const dev = row[j] - shift[j];
+      scale[j] += dev * dev;
+    }
+  }
+  // A constant column keeps scale 1: it then only shifts, instead of dividing by zero.
+  for (let j = 0; j < d; j++) {
+    const sd = Math.sqrt(scale[j] / X.length);
+    scale[j] = sd > 1e-12 ? sd : 1;
+  }
+  return { shift, scale };
+}
+
+/** Stratified seeded hold-out; empty when off or when a class would get no validation row. */
+function splitForValidation(y: Uint8Array, fraction: number, random: Random): { train: number[]; validation: number[] } {
+  const all = Array.from({ length: y.length }, (_, i) => i);
+  if (fraction === 0) return { train: all, validation: [] };
+  const train: number[] = [];
+  const validation: number[] = [];
+  for (const label of [0, 1]) {
+    const members = all.filter((i) => y[i] === label);
+    shuffleInPlace(random, members);
+    const held = Math.round(members.length * fraction);
+    if (held === 0 || held === members.length) return { train: all, validation: [] };
+    validation.push(...members.slice(0, held));
+    train.push(...members.slice(held));
+  }
+  // Sorted so the epoch shuffles, not the split, decide the row order.
+  train.sort((a, b) => a - b);
+  validation.sort((a, b) => a - b);
+  return { train, validation };
+}
+
+function fillBatch(
+  data: TrainingSet,
+  order: ArrayLike<number>,
+  start: number,
+  rows: number,
+  d: number,
+  standardisation: Standardisation | null,
+  xBuf: Float32Array,
+  yBuf: Float32Array,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const idx = order[start + r];
+    const row = data.X[idx];
+    const offset = r * d;
+    if (standardisation === null) {
+      for (let j = 0; j < d; j++) xBuf[offset + j] = row[j];
+    } else {
+      const { shift, scale } = standardisation;
+      for (let j = 0; j < d; j++) xBuf[offset + j] = (row[j] - shift[j]) / scale[j];
+    }
+    yBuf[r] = data.y[idx] === 1 ? 1 : 0;
+  }
+}
+
+function validationLoss(
+  tf: TensorflowModule,
+  forward: (xs: Tensor2D) => Tensor2D,
+  data: TrainingSet,
+  rows: number[],
+  d: number,
+  standardisation: Standardisation | null,
+): number {
+  const chunk = 4096;
+  const xBuf = new Float32Array(Math.min(chunk, rows.length) * d);
+  const yBuf = new Float32Array(Math.min(chunk, rows.length));
+  let sum = 0;
+  for (let start = 0; start < rows.length; start += chunk) {
+    const count = Math.min(chunk, rows.length - start);
+    fillBatch(data, rows, start, count, d, standardisation, xBuf, yBuf);
+    const loss = tf.tidy(() => {
+      const xs = tf.tensor2d(xBuf.subarray(0, count * d), [count, d]);
+      const ys = tf.tensor2d(yBuf.subarray(0, count), [count, 1]);
+      return tf.losses.sigmoidCrossEntropy(ys, forward(xs), undefined, undefined, tf.Reduction.SUM);
+    });
+    sum += loss.dataSync()[0];
+    loss.dispose();
+  }
+  return sum / rows.length;
+}
+
+function isInt(v: Json | undefined): v is number {
+  return typeof v === 'number' && Number.isInteger(v);
+}
+
+function intHyper(key: string, value: Json, min: number, max: number): number {
+  if (!isInt(value) || value < min || value > max) throw badHyper(key, value, `an integer in [${min}, ${max}]`);
+  return value;
+}
+
+function numberHyper(key: string, value: Json, ok: (v: number) => boolean, what: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) throw badHyper(key, value, what);
+  return value;
+}
+
+function badHyper(key: string, value: Json, what: string): SidecarError {
+  return new SidecarError('FML_ERR_CONFIG_INVALID', `MLP hyper-parameter ${key}=${JSON.stringify(value)} must be ${what}`);
+}
+
+function badParam(field: string, what: string): SidecarError {
+  return new SidecarError('FML_ERR_MODEL_FILE_INVALID', `MLP model field "${field}" must be ${what}`);
+}
+
+function finiteArray(value: Json | undefined, length: number, field: string): Float64Array {
+  if (!Array.isArray(value) || value.length !== length) throw badParam(field, `an array of ${length} numbers`);
+  const out = new Float64Array(length);
+  for (let i = 0; i < length; i++) {
+    const v = value[i];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw badParam(field, `finite numbers (index ${i} is ${JSON.stringify(v)})`);
+    out[i] = v;
+  }
+  return out;
+}

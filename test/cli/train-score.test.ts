@@ -1,0 +1,101 @@
+import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadModelFile } from '../../src/models/model-file.js';
+import { scoreTraceFile } from '../../src/models/score-trace.js';
+import { runCli } from '../helpers/run-cli.js';
+
+// A toy app: normal runs serve files; attack runs also spawn a shell.
+const NORMAL = ['accept4', 'read', 'stat', 'openat', 'read', 'close', 'write', 'close'];
+const ATTACK = ['accept4', 'read', 'clone', 'execve', 'wait4', 'read', 'write', 'close'];
+
+async function makeDataset(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'fml-cli-'));
+  await mkdir(path.join(dir, 'normal'));
+  await mkdir(path.join(dir, 'exec'));
+  for (let run = 0; run < 6; run++) {
+    const repeat = (seq: string[]) => Array.from({ length: 20 + run * 3 }, () => seq.join('\n')).join('\n');
+    await writeFile(path.join(dir, 'normal', `app-${run}.txt`), `${repeat(NORMAL)}\n`);
+    await writeFile(path.join(dir, 'exec', `app-${run}.txt`), `${repeat(NORMAL)}\n${repeat(ATTACK)}\n`);
+  }
+  return dir;
+}
+
+describe('train then score', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await makeDataset();
+  });
+
+  it('writes a model file that scores attack runs above normal ones', async () => {
+    const out = path.join(dir, 'model.json');
+    const train = await runCli(['train', '--data', dir, '--model', 'dt', '--out', out, '--quiet'], { SOURCE_DATE_EPOCH: '1700000000' });
+    expect(train.stderr).toBe('');
+    expect(train.code).toBe(0);
+    expect(train.stdout).toMatch(/wrote .*model\.json: Decision Tree on 12 recordings \(6 attack\)/);
+
+    const score = await runCli(['score', '--model', out, '--json', path.join(dir, 'normal', 'app-0.txt'), path.join(dir, 'exec')]);
+    expect(score.code).toBe(0);
+    const parsed = JSON.parse(score.stdout) as { results: { file: string; format: string; alert: boolean; windows: number; events: number; top: { feature: string }[] }[] };
+    expect(parsed.results).toHaveLength(7);
+    expect(parsed.results[0]).toMatchObject({ format: 'sequence', alert: false, windows: 1, events: 160 });
+    expect(parsed.results.slice(1).every((r) => r.alert)).toBe(true);
+    expect(parsed.results[1].top.map((t) => t.feature)).toEqual(expect.arrayContaining([expect.stringMatching(/execve|clone|wait4/)]));
+  });
+
+  it('writes the same file for the same command', async () => {
+    const a = path.join(dir, 'a.json');
+    const b = path.join(dir, 'b.json');
+    for (const out of [a, b]) {
+      const r = await runCli(['train', '--data', dir, '--model', 'rf', '--out', out, '--quiet', '--seed', '7'], { SOURCE_DATE_EPOCH: '1700000000' });
+      expect(r.code).toBe(0);
+    }
+    expect(await readFile(a, 'utf8')).toBe(await readFile(b, 'utf8'));
+  });
+
+  it('a loaded model scores exactly as the saved classifier', async () => {
+    const out = path.join(dir, 'sgd.json');
+    expect((await runCli(['train', '--data', dir, '--model', 'sgd', '--out', out, '--quiet'])).code).toBe(0);
+    const model = await loadModelFile(out);
+    expect(model.file.classifier.kind).toBe('sgd');
+    expect(model.file.features.vocabulary.at(-1)).toBe('<unknown>');
+    const again = await loadModelFile(out);
+    const file = path.join(dir, 'exec', 'app-1.txt');
+    expect((await scoreTraceFile(model, file)).maxScore).toBe((await scoreTraceFile(again, file)).maxScore);
+  });
+});
+
+describe('errors', () => {
+  it('a missing data folder exits 2 with its code', async () => {
+    const r = await runCli(['train', '--data', '/nonexistent/x', '--out', '/tmp/x.json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error FML_ERR_TRACE_NOT_FOUND: /);
+  });
+
+  it('an unknown model is a usage error', async () => {
+    const r = await runCli(['train', '--data', '.', '--model', 'knn', '--out', '/tmp/x.json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/expected one of ab, dt, mlp, nusv, rf, sgd, xgb/);
+  });
+
+  it('a model file that is not one is refused with its code', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'fml-bad-'));
+    const bad = path.join(dir, 'bad.json');
+    await writeFile(bad, '{"format":"something-else"}');
+    const r = await runCli(['score', '--model', bad, bad]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error FML_ERR_MODEL_FILE_INVALID: /);
+  });
+
+  it('an unreadable trace names the file', async () => {
+    const dir = await makeDataset();
+    const out = path.join(dir, 'm.json');
+    expect((await runCli(['train', '--data', dir, '--model', 'dt', '--out', out, '--quiet'])).code).toBe(0);
+    const junk = path.join(dir, 'junk.bin');
+    await writeFile(junk, '\u0000\u0001\u0002 ??? !!!\n');
+    const r = await runCli(['score', '--model', out, junk]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/FML_ERR_TRACE_(UNKNOWN_FORMAT|EMPTY).*junk\.bin/);
+  });
+});
