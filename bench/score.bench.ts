@@ -14,7 +14,7 @@ export async function run(): Promise<void> {
   if (!requireData()) return;
   const { rows } = await countSysdigSet();
   for (const kind of CLASSIFIER_KINDS) {
-    const model = await trainOnCounts(rows, { kind, features: DEFAULT_FEATURE_OPTIONS, seed: 42 });
+    const model = await trainOnCounts(rows, { kind, features: DEFAULT_FEATURE_OPTIONS, seed: 42, threshold: 0.5 });
     const vectors = rows.map((r) => vectorize(model.spec, r));
     const weights = Float64Array.from(vectors[0], (_, j) => Math.sin(j));
     let sink = 0;

@@ -7,9 +7,11 @@ import { formatTables, resultRows } from '../evaluation/report.js';
 import { renderRocSvg } from '../evaluation/roc-svg.js';
 import { CLASSIFIER_KINDS, type ClassifierKind } from '../models/classifier.js';
 import { getClassifierSpec } from '../models/index.js';
+import { SidecarError } from '../errors.js';
 import type { TraceFormatName } from '../traces/trace-format.js';
 import { addFeatureFlags } from './feature-flags.js';
-import { parseChoice, parseFormat, parseInteger, toFeatureOptions, type FeatureFlags } from './options.js';
+import { collectHyper, parseChoice, parseFormat, parseInteger, thresholdOption, toFeatureOptions, type FeatureFlags } from './options.js';
+import type { Json } from '../models/classifier.js';
 import { createProgress } from './progress.js';
 
 interface EvaluateFlags extends FeatureFlags {
@@ -18,6 +20,8 @@ interface EvaluateFlags extends FeatureFlags {
   protocol: ProtocolName;
   models: ClassifierKind[];
   seed: number;
+  threshold: number | 'auto';
+  hyper: Record<string, Json>;
   json: boolean;
   roc?: string;
   format?: TraceFormatName;
@@ -25,16 +29,18 @@ interface EvaluateFlags extends FeatureFlags {
 }
 
 /** Positive classes reported by default: the study's own (normal) first where it applies. */
-const DEFAULT_POSITIVES: Record<ProtocolName, PositiveClass[]> = { study: ['normal', 'attack'], 'group-out': ['attack', 'normal'] };
+const DEFAULT_POSITIVES: Record<ProtocolName, PositiveClass[]> = { study: ['normal', 'attack'], 'group-out': ['attack', 'normal'], cv: ['attack', 'normal'] };
 
 export function evaluateCommand(): Command {
   const command = new Command('evaluate')
     .description('train and test the classifiers under an evaluation protocol and print precision, recall, F1 and ROC AUC')
     .requiredOption('--data <dir>', 'data set folder')
     .option('--manifest <csv>', 'label recordings from a CSV path,label,group instead of folder names')
-    .addOption(new Option('--protocol <name>', 'study: the thesis 50/50 split; group-out: leave one plugin out').argParser(parseChoice(PROTOCOLS)).default('study'))
+    .addOption(new Option('--protocol <name>', 'study: the thesis 50/50 split; group-out: leave one plugin out; cv: stratified 5-fold cross-validation').argParser(parseChoice(PROTOCOLS)).default('study'))
     .addOption(new Option('--models <list>', 'comma-separated classifiers').argParser(parseModelList).default([...CLASSIFIER_KINDS], CLASSIFIER_KINDS.join(',')))
     .addOption(new Option('--seed <n>', 'seed for every random draw').argParser(parseInteger(0)).default(42))
+    .option('--hyper <model.key=value>', 'override a hyper-parameter of one classifier (repeatable), e.g. ab.nEstimators=300', collectHyper, {})
+    .addOption(thresholdOption())
     .option('--json', 'print one JSON object with a results array', false)
     .option('--roc <file.svg>', 'write ROC curves (attack positive) as SVG')
     .addOption(new Option('--format <name>', 'trace format (default: detected per file)').argParser(parseFormat))
@@ -47,11 +53,13 @@ export function evaluateCommand(): Command {
       kinds: flags.models,
       features: toFeatureOptions(flags),
       seed: flags.seed,
+      threshold: flags.threshold,
+      hyper: splitHyperByModel(flags.hyper),
       ...(flags.format === undefined ? {} : { format: flags.format }),
       onProgress: (stage, done, total, note) => progress.update(done, total, `${stage === 'read' ? 'reading' : 'trained'} ${note}`),
     });
     progress.stop();
-    const rows = resultRows(result, 0.5, DEFAULT_POSITIVES[flags.protocol]);
+    const rows = resultRows(result, DEFAULT_POSITIVES[flags.protocol]);
     if (flags.roc !== undefined) {
       const curves = result.runs.map((run) => {
         const auc = rows.find((r) => r.model === run.kind && r.positive === 'attack')?.auc ?? Number.NaN;
@@ -68,6 +76,19 @@ export function evaluateCommand(): Command {
     for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
     if (flags.roc !== undefined) process.stdout.write(`ROC curves written to ${flags.roc}\n`);
   });
+}
+
+/** `{ 'ab.nEstimators': 300 }` → `{ ab: { nEstimators: 300 } }`. */
+function splitHyperByModel(flat: Record<string, Json>): Partial<Record<ClassifierKind, Record<string, Json>>> {
+  const out: Partial<Record<ClassifierKind, Record<string, Json>>> = {};
+  const parseKind = parseChoice(CLASSIFIER_KINDS);
+  for (const [key, value] of Object.entries(flat)) {
+    const dot = key.indexOf('.');
+    if (dot <= 0) throw new SidecarError('FML_ERR_USAGE', `--hyper ${key}: name the model, e.g. ab.${key}`);
+    const kind = parseKind(key.slice(0, dot));
+    out[kind] = { ...out[kind], [key.slice(dot + 1)]: value };
+  }
+  return out;
 }
 
 function parseModelList(value: string): ClassifierKind[] {

@@ -1,5 +1,6 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import type { FeatureOptions } from '../features/extract.js';
+import type { Json } from '../models/classifier.js';
 import type { Normalisation, Scaling } from '../features/feature-spec.js';
 import { DEFAULT_FEATURE_OPTIONS } from '../models/train.js';
 import { TRACE_FORMAT_NAMES, type TraceFormatName } from '../traces/trace-format.js';
@@ -49,4 +50,34 @@ export function toFeatureOptions(flags: FeatureFlags): FeatureOptions {
     scaling: flags.scaling,
     minDocs: flags.minDocs,
   };
+}
+
+/** `--threshold auto|<p>`: a fixed P(attack) cut, or one chosen on out-of-fold training scores. */
+export function thresholdOption(): Option {
+  return new Option('--threshold <auto|p>', 'decision threshold on P(attack): a number in [0, 1], or auto (maximise out-of-fold F1 on training data)')
+    .argParser((value: string): number | 'auto' => {
+      if (value === 'auto') return 'auto';
+      const p = Number(value);
+      if (value.trim() === '' || !(p >= 0 && p <= 1)) throw new InvalidArgumentError(`expected auto or a number in [0, 1], got "${value}"`);
+      return p;
+    })
+    .default(0.5);
+}
+
+/**
+ * Collects repeatable `--hyper key=value` flags; the value is read as JSON where it parses
+ * (`300`, `true`, `[64,32]`), as a string otherwise (`sqrt`). Unknown keys are refused by the
+ * classifier itself, naming the key.
+ */
+export function collectHyper(value: string, previous: Record<string, Json>): Record<string, Json> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got "${value}"`);
+  const raw = value.slice(eq + 1);
+  let parsed: Json;
+  try {
+    parsed = JSON.parse(raw) as Json;
+  } catch {
+    parsed = raw;
+  }
+  return { ...previous, [value.slice(0, eq)]: parsed };
 }

@@ -10,7 +10,8 @@ import { trainOnCounts } from '../models/train.js';
 import type { TraceFormatName } from '../traces/trace-format.js';
 import { addFeatureFlags } from './feature-flags.js';
 import type { FeatureFlags } from './options.js';
-import { parseChoice, parseFormat, parseInteger, toFeatureOptions } from './options.js';
+import { collectHyper, parseChoice, parseFormat, parseInteger, thresholdOption, toFeatureOptions } from './options.js';
+import type { Json } from '../models/classifier.js';
 import { createProgress } from './progress.js';
 import { packageVersions } from './versions.js';
 
@@ -20,7 +21,8 @@ interface TrainFlags extends FeatureFlags {
   model: ClassifierKind;
   out: string;
   seed: number;
-  threshold: number;
+  threshold: number | 'auto';
+  hyper: Record<string, Json>;
   format?: TraceFormatName;
   quiet: boolean;
 }
@@ -33,7 +35,8 @@ export function trainCommand(): Command {
     .addOption(new Option('--model <kind>', 'classifier').argParser(parseChoice(CLASSIFIER_KINDS)).default('mlp'))
     .requiredOption('--out <file>', 'model file to write (JSON)')
     .addOption(new Option('--seed <n>', 'seed for every random draw').argParser(parseInteger(0)).default(42))
-    .addOption(new Option('--threshold <p>', 'alert when P(attack) is at least this').argParser(parseProbability).default(0.5))
+    .option('--hyper <key=value>', 'override a hyper-parameter of the classifier (repeatable), e.g. nEstimators=300', collectHyper, {})
+    .addOption(thresholdOption())
     .addOption(new Option('--format <name>', 'trace format (default: detected per file)').argParser(parseFormat))
     .option('-q, --quiet', 'no progress output', false);
   addFeatureFlags(command);
@@ -44,11 +47,13 @@ export function trainCommand(): Command {
     const notes: string[] = [];
     const readOptions = flags.format === undefined ? { features } : { features, format: flags.format };
     const counted = await countRecordings(dataset.recordings, { ...readOptions, onProgress: (_s, d, t, n) => progress.update(d, t, `reading ${n}`) }, notes);
-    const rows = dataset.recordings.map((r) => ({ ...counted.get(r.id)!, label: r.label }));
+    const rows = dataset.recordings.map((r) => counted.get(r.id)!);
     const model = await trainOnCounts(rows, {
       kind: flags.model,
       features,
+      hyper: flags.hyper,
       seed: flags.seed,
+      threshold: flags.threshold,
       onProgress: (d, t) => progress.update(d, t, `fitting ${flags.model}`),
     });
     progress.stop();
@@ -57,7 +62,7 @@ export function trainCommand(): Command {
       version: MODEL_FILE_VERSION,
       features: model.spec,
       classifier: { kind: flags.model, hyper: model.hyper, params: model.classifier.toParams() },
-      threshold: flags.threshold,
+      threshold: model.threshold,
       training: {
         data: flags.data,
         dataSha256: await hashRecordings(dataset.recordings),
@@ -74,12 +79,6 @@ export function trainCommand(): Command {
       `wrote ${flags.out}: ${getClassifierSpec(flags.model).label} on ${rows.length} recordings (${file.training.attacks} attack), ${model.spec.vocabulary.length} features\n`,
     );
   });
-}
-
-function parseProbability(value: string): number {
-  const p = Number(value);
-  if (!(p >= 0 && p <= 1)) throw new Error(`expected a probability in [0, 1], got "${value}"`);
-  return p;
 }
 
 /** `SOURCE_DATE_EPOCH` (seconds) pins the time so the same command writes the same bytes. */

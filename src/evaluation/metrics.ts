@@ -19,14 +19,17 @@ export interface Metrics extends Confusion {
   auc: number;
 }
 
+/** One threshold for all rows, or one per row (each fold's model has its own). */
+export type Thresholds = number | ArrayLike<number>;
+
 /**
  * Confusion counts for one positive class. A row is predicted attack when its score is at
- * least `threshold`; with `positive = 'normal'` the roles of the two classes swap.
+ * least its threshold; with `positive = 'normal'` the roles of the two classes swap.
  */
-export function confusion(scores: ArrayLike<number>, labels: ArrayLike<number>, threshold: number, positive: PositiveClass): Confusion {
+export function confusion(scores: ArrayLike<number>, labels: ArrayLike<number>, threshold: Thresholds, positive: PositiveClass): Confusion {
   const c: Confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
   for (let i = 0; i < scores.length; i++) {
-    const predictedAttack = scores[i] >= threshold;
+    const predictedAttack = scores[i] >= (typeof threshold === 'number' ? threshold : threshold[i]);
     const isAttack = labels[i] === 1;
     const predictedPositive = positive === 'attack' ? predictedAttack : !predictedAttack;
     const isPositive = positive === 'attack' ? isAttack : !isAttack;
@@ -39,7 +42,7 @@ export function confusion(scores: ArrayLike<number>, labels: ArrayLike<number>, 
 }
 
 /** Precision, recall, F1 (0 where undefined, as scikit-learn's `zero_division=0`) and ROC AUC. */
-export function computeMetrics(scores: ArrayLike<number>, labels: ArrayLike<number>, threshold: number, positive: PositiveClass): Metrics {
+export function computeMetrics(scores: ArrayLike<number>, labels: ArrayLike<number>, threshold: Thresholds, positive: PositiveClass): Metrics {
   const c = confusion(scores, labels, threshold, positive);
   const precision = c.tp + c.fp > 0 ? c.tp / (c.tp + c.fp) : 0;
   const recall = c.tp + c.fn > 0 ? c.tp / (c.tp + c.fn) : 0;

@@ -3,10 +3,14 @@ import { loadStudySplit } from '../datasets/study-split.js';
 import { SidecarError } from '../errors.js';
 import { countTraceTokens, type CountedTrace, type FeatureOptions } from '../features/extract.js';
 import type { ClassifierKind, Json } from '../models/classifier.js';
+import { assignFolds } from '../models/threshold.js';
 import { scoreCounts, trainOnCounts, type LabelledCounts } from '../models/train.js';
 import type { TraceFormatName } from '../traces/trace-format.js';
 
-export const PROTOCOLS = ['study', 'group-out'] as const;
+export const PROTOCOLS = ['study', 'group-out', 'cv'] as const;
+
+/** Folds of the `cv` protocol. */
+const CV_FOLDS = 5;
 export type ProtocolName = (typeof PROTOCOLS)[number];
 
 /** Held-out scores of one classifier under one protocol, pooled over its folds. */
@@ -15,6 +19,8 @@ export interface ProtocolRun {
   protocol: ProtocolName;
   /** P(attack) per held-out recording. */
   scores: Float64Array;
+  /** Each fold model's decision threshold, per held-out recording. */
+  thresholds: Float64Array;
   labels: Uint8Array;
   ids: string[];
   /** Seconds spent training (all folds). */
@@ -26,6 +32,8 @@ export interface ProtocolOptions {
   features: FeatureOptions;
   hyper?: Partial<Record<ClassifierKind, Record<string, Json>>>;
   seed: number;
+  /** Fixed threshold, or `auto` (chosen per fold on its training rows only). */
+  threshold: number | 'auto';
   format?: TraceFormatName;
   /** Progress of reading, then of training: `stage` names which. */
   onProgress?: (stage: 'read' | 'train', done: number, total: number, note: string) => void;
@@ -40,7 +48,9 @@ export interface ProtocolResult {
 /**
  * Runs one evaluation protocol for each classifier:
  * - `study`: the thesis's 50/50 split of recordings (one vector per recording);
- * - `group-out`: leave one group (plugin) out, train on the rest, pooled over all folds.
+ * - `group-out`: leave one group (plugin) out, train on the rest, pooled over all folds;
+ * - `cv`: seeded, stratified 5-fold cross-validation over all recordings (for choosing settings
+ *   on a training set alone, e.g. a manifest of the study's training half).
  * Every fold fits its vocabulary, scaling and classifier on its training recordings only.
  * @throws SidecarError FML_ERR_PROTOCOL_UNKNOWN, FML_ERR_SPLIT_INVALID, FML_ERR_TRACE_*
  */
@@ -59,6 +69,12 @@ export async function runProtocol(protocol: string, dataset: Dataset, options: P
       test: dataset.recordings.filter((r) => r.group === g),
     }));
     notes.push(`group-out: ${groups.length} folds (${groups.join(', ')})`);
+  } else if (protocol === 'cv') {
+    const folds5 = assignFolds(dataset.recordings.map((r) => r.label), [], CV_FOLDS, options.seed);
+    folds = Array.from({ length: CV_FOLDS }, (_, f) => ({
+      train: dataset.recordings.filter((_, i) => folds5[i] !== f),
+      test: dataset.recordings.filter((_, i) => folds5[i] === f),
+    }));
   } else {
     throw new SidecarError('FML_ERR_PROTOCOL_UNKNOWN', `unknown protocol "${protocol}"; choose one of ${PROTOCOLS.join(', ')}`);
   }
@@ -69,6 +85,7 @@ export async function runProtocol(protocol: string, dataset: Dataset, options: P
   let fits = 0;
   for (const kind of options.kinds) {
     const scores: number[] = [];
+    const thresholds: number[] = [];
     const labels: number[] = [];
     const ids: string[] = [];
     const started = performance.now();
@@ -79,17 +96,20 @@ export async function runProtocol(protocol: string, dataset: Dataset, options: P
         features: options.features,
         hyper: options.hyper?.[kind] ?? {},
         seed: options.seed,
+        threshold: options.threshold,
       });
       const test = fold.test.map((r) => labelled(counted, r));
       scores.push(...scoreCounts(model, test));
+      thresholds.push(...test.map(() => model.threshold));
       labels.push(...test.map((t) => t.label));
       ids.push(...fold.test.map((r) => r.id));
       options.onProgress?.('train', ++fits, totalFits, kind);
     }
     runs.push({
       kind,
-      protocol,
+      protocol: protocol as ProtocolName,
       scores: Float64Array.from(scores),
+      thresholds: Float64Array.from(thresholds),
       labels: Uint8Array.from(labels),
       ids,
       trainSeconds: (performance.now() - started) / 1000,
@@ -103,22 +123,22 @@ export async function countRecordings(
   recordings: readonly Recording[],
   options: Pick<ProtocolOptions, 'features' | 'format' | 'onProgress'>,
   notes: string[],
-): Promise<Map<string, CountedTrace & { label: 0 | 1 }>> {
-  const out = new Map<string, CountedTrace & { label: 0 | 1 }>();
+): Promise<Map<string, CountedTrace & { label: 0 | 1; group: string }>> {
+  const out = new Map<string, CountedTrace & { label: 0 | 1; group: string }>();
   let skipped = 0;
   let files = 0;
   for (const r of recordings) {
     const counted = await countTraceTokens(r.path, options.features.tokens, options.format);
     skipped += counted.stats.skipped;
     if (counted.stats.skipped > 0) files++;
-    out.set(r.id, { ...counted, label: r.label });
+    out.set(r.id, { ...counted, label: r.label, group: r.group });
     options.onProgress?.('read', out.size, recordings.length, r.id);
   }
   if (skipped > 0) notes.push(`${skipped} unparseable line(s) skipped in ${files} file(s)`);
   return out;
 }
 
-function labelled(counted: Map<string, CountedTrace & { label: 0 | 1 }>, r: Recording): LabelledCounts {
+function labelled(counted: Map<string, CountedTrace & { label: 0 | 1; group: string }>, r: Recording): LabelledCounts {
   const c = counted.get(r.id);
   if (c === undefined) throw new Error(`recording ${r.id} was not counted`);
   return c;

@@ -30,10 +30,10 @@ export interface ResultRow {
   trainSeconds: number;
 }
 
-export function resultRows(result: ProtocolResult, threshold: number, positives: readonly PositiveClass[]): ResultRow[] {
+export function resultRows(result: ProtocolResult, positives: readonly PositiveClass[]): ResultRow[] {
   const rows: ResultRow[] = [];
   for (const positive of positives) {
-    for (const run of result.runs) rows.push(toRow(run, computeMetrics(run.scores, run.labels, threshold, positive)));
+    for (const run of result.runs) rows.push(toRow(run, computeMetrics(run.scores, run.labels, run.thresholds, positive)));
   }
   return rows;
 }

@@ -37,6 +37,7 @@ import {
 
 /** Boosting variants: discrete SAMME or real SAMME.R. */
 export const ADABOOST_ALGORITHMS = ['SAMME', 'SAMME.R'] as const;
+/** One of {@link ADABOOST_ALGORITHMS}. */
 export type AdaBoostAlgorithm = (typeof ADABOOST_ALGORITHMS)[number];
 
 /** numpy's float64 epsilon, scikit-learn's clip for SAMME.R leaf probabilities. */

@@ -86,6 +86,11 @@ export function parseModelFile(raw: unknown, source: string): LoadedModel {
     return fail('"classifier" needs a known kind and params');
   }
   if (typeof raw.threshold !== 'number' || !(raw.threshold >= 0 && raw.threshold <= 1)) return fail('"threshold" must be a number in [0, 1]');
+  // Every classifier records its input width; a mismatch means a hand-edited or mixed-up file,
+  // which would otherwise score silently wrong (trees read missing features as zero).
+  if (classifier.params.nFeatures !== features.vocabulary.length) {
+    return fail(`the classifier expects ${String(classifier.params.nFeatures)} features but the vocabulary has ${features.vocabulary.length}`);
+  }
   const file = raw as unknown as ModelFile;
   return { file, classifier: getClassifierSpec(classifier.kind).fromParams(file.classifier.params) };
 }

@@ -25,10 +25,12 @@ import {
 
 /** Losses that give probabilities. */
 export const SGD_LOSSES = ['log_loss', 'modified_huber'] as const;
+/** One of {@link SGD_LOSSES}. */
 export type SgdLoss = (typeof SGD_LOSSES)[number];
 
 /** Learning-rate schedules, scikit-learn's names. */
 export const SGD_SCHEDULES = ['optimal', 'invscaling', 'constant'] as const;
+/** One of {@link SGD_SCHEDULES}. */
 export type SgdSchedule = (typeof SGD_SCHEDULES)[number];
 
 /** scikit-learn's `MAX_DLOSS`: one wild row cannot blow the weights up. */

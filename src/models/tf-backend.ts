@@ -5,9 +5,11 @@
  *
  * Training only: no classifier scores through tfjs (see `classifier.ts`).
  *
- * Measured on the MLP of `mlp.ts` (76 inputs, [64, 32] hidden, batch 16, 100 rows, 100 epochs;
- * Node 20, one core of a 2-core x86-64 VM): wasm 0.39 s, cpu 1.62 s, so wasm trains about 4x
- * faster than cpu here; on 10,000 x 100 rows with batch 128 the ratio is about 3x.
+ * Why wasm before cpu, measured with `mlp.ts` (Node 20, 2-core x86-64 VM shared with other jobs,
+ * tfjs 4.22, wasm single-threaded with SIMD): the study's 100 rows x 76 features, [64, 32]
+ * hidden, batch 16, 100 epochs took 1.3-1.4 s on wasm and 4.4-5.0 s on cpu (3.3-3.6x); 10,000 x
+ * 100 random rows, batch 128, 3 epochs took 0.7-0.9 s on wasm and 2.5-3.9 s on cpu (2.8-5.7x).
+ * So wasm trains about 3-4x faster than the pure-JS cpu backend.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -18,6 +20,7 @@ export type TensorflowModule = typeof import('@tensorflow/tfjs');
 
 /** Backends this loader can put TensorFlow.js on, fastest first. */
 export const TF_BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+/** A TensorFlow.js backend: native `tensorflow` (tfjs-node), `wasm` or pure-JS `cpu`. */
 export type TfBackendName = (typeof TF_BACKENDS)[number];
 
 /** Which backend to load: one of {@link TF_BACKENDS}, or `auto` for the fastest that loads. */
@@ -26,6 +29,7 @@ export type TfBackendChoice = TfBackendName | 'auto';
 /** Environment variable that forces a backend: `tensorflow`, `wasm` or `cpu` (unset or `auto`: fastest). */
 export const TF_BACKEND_ENV = 'FML_TF_BACKEND';
 
+/** The loaded tfjs namespace and the backend it is running on. */
 export interface LoadedTensorflow {
   tf: TensorflowModule;
   backend: TfBackendName;

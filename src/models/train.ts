@@ -4,6 +4,7 @@ import type { FeatureSpec } from '../features/feature-spec.js';
 import { SidecarError } from '../errors.js';
 import type { Classifier, ClassifierKind, Json } from './classifier.js';
 import { getClassifierSpec } from './index.js';
+import { assignFolds, chooseThreshold } from './threshold.js';
 
 /**
  * Feature defaults for per-recording models, chosen by 5-fold cross-validation on the study's
@@ -22,7 +23,12 @@ export const DEFAULT_FEATURE_OPTIONS: Readonly<FeatureOptions> = Object.freeze({
 /** One labelled, counted recording or window. */
 export interface LabelledCounts extends TokenCounts {
   label: 0 | 1;
+  /** Behaviour or plugin; threshold tuning holds out whole groups when there are enough. */
+  group?: string;
 }
+
+/** Out-of-fold folds used to pick a threshold (`threshold: 'auto'`). */
+const THRESHOLD_FOLDS = 5;
 
 export interface TrainOptions {
   kind: ClassifierKind;
@@ -30,6 +36,11 @@ export interface TrainOptions {
   /** Overrides of the classifier's default hyper-parameters. */
   hyper?: Record<string, Json>;
   seed: number;
+  /**
+   * A fixed decision threshold on P(attack), or `auto`: the threshold maximising F1 over
+   * out-of-fold scores of the training rows (see `chooseThreshold`).
+   */
+  threshold: number | 'auto';
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -37,6 +48,7 @@ export interface TrainedModel {
   spec: FeatureSpec;
   classifier: Classifier;
   hyper: Record<string, Json>;
+  threshold: number;
 }
 
 /**
@@ -48,14 +60,42 @@ export async function trainOnCounts(train: readonly LabelledCounts[], options: T
   if (attacks === 0 || attacks === train.length) {
     throw new SidecarError('FML_ERR_MODEL_TRAIN', `training data has ${attacks} attack and ${train.length - attacks} normal recordings; both classes are needed`);
   }
+  const { spec, classifier, hyper } = await fitOnce(train, options, options.onProgress);
+  const threshold = options.threshold === 'auto' ? await outOfFoldThreshold(train, options) : options.threshold;
+  return { spec, classifier, hyper, threshold };
+}
+
+async function fitOnce(
+  train: readonly LabelledCounts[],
+  options: TrainOptions,
+  onProgress: ((done: number, total: number) => void) | undefined,
+): Promise<Omit<TrainedModel, 'threshold'>> {
   const spec = fitFeatureSpec(train, options.features);
   const X = train.map((t) => vectorize(spec, t));
   const y = Uint8Array.from(train, (t) => t.label);
   const classifierSpec = getClassifierSpec(options.kind);
   const hyper = { ...classifierSpec.defaults, ...options.hyper };
-  const fitOptions = options.onProgress === undefined ? { seed: options.seed } : { seed: options.seed, onProgress: options.onProgress };
+  const fitOptions = onProgress === undefined ? { seed: options.seed } : { seed: options.seed, onProgress };
   const classifier = await classifierSpec.fit({ X, y, featureNames: spec.vocabulary }, hyper, fitOptions);
   return { spec, classifier, hyper };
+}
+
+/** Scores every training row with a model that did not see its fold, then picks the threshold. */
+async function outOfFoldThreshold(train: readonly LabelledCounts[], options: TrainOptions): Promise<number> {
+  const labels = train.map((t) => t.label);
+  const folds = assignFolds(labels, train.map((t) => t.group), THRESHOLD_FOLDS, options.seed);
+  const scores: number[] = [];
+  const scoredLabels: number[] = [];
+  for (const fold of new Set(folds)) {
+    const inner = train.filter((_, i) => folds[i] !== fold);
+    const held = train.filter((_, i) => folds[i] === fold);
+    const attacks = inner.filter((t) => t.label === 1).length;
+    if (attacks === 0 || attacks === inner.length) continue;
+    const model = await fitOnce(inner, options, undefined);
+    scores.push(...scoreCounts(model, held));
+    scoredLabels.push(...held.map((t) => t.label));
+  }
+  return chooseThreshold(scores, scoredLabels);
 }
 
 /** P(attack) of each counted recording under a trained model. */

@@ -876,6 +876,7 @@ export class TreeEnsemble {
     return new TreeEnsemble(nFeatures, roots, feature, threshold, left, right, value);
   }
 
+  /** Number of trees. */
   get treeCount(): number {
     return this.roots.length;
   }
@@ -909,6 +910,7 @@ export class TreeEnsemble {
     return s;
   }
 
+  /** The arrays as plain JSON number arrays. */
   toParams(): TreeEnsembleParams {
     return {
       treeRoots: Array.from(this.roots),
@@ -1121,7 +1123,10 @@ export function hyperNumber(
   return v;
 }
 
-/** @throws SidecarError FML_ERR_CONFIG_INVALID when the value is not one of `allowed`. */
+/**
+ * A string hyper-parameter that must be one of `allowed`.
+ * @throws SidecarError FML_ERR_CONFIG_INVALID when it is not.
+ */
 export function hyperChoice<T extends string>(h: HyperValues, name: string, allowed: readonly T[]): T {
   const v = h[name];
   const found = allowed.find((a) => a === v);
@@ -1129,7 +1134,10 @@ export function hyperChoice<T extends string>(h: HyperValues, name: string, allo
   return found;
 }
 
-/** @throws SidecarError FML_ERR_CONFIG_INVALID when the value is not a boolean. */
+/**
+ * A boolean hyper-parameter.
+ * @throws SidecarError FML_ERR_CONFIG_INVALID when the value is not a boolean.
+ */
 export function hyperBoolean(h: HyperValues, name: string): boolean {
   const v = h[name];
   if (typeof v !== 'boolean') return invalidHyper(name, `must be true or false, got ${JSON.stringify(v)}`);

@@ -35,8 +35,11 @@ export interface StudySplit {
  * (`t = 0`). Columns that are zero on every train row are dropped; each count is transformed
  * (`log1p` by default), then min-max scaled with bounds from the train half only, so test values
  * may leave [0, 1].
+ *
+ * `fitOn: 'all'` instead reproduces the study's own preprocessing: columns and min-max bounds from
+ * all 200 rows, test half included. It exists only to compare with the study's published figures.
  */
-export function loadStudySplit(transform: CountTransform = 'log1p'): StudySplit {
+export function loadStudySplit(transform: CountTransform = 'log1p', fitOn: 'train' | 'all' = 'train'): StudySplit {
   const lines = readFileSync(HISTOGRAMS, 'utf8').trim().split(/\r?\n/);
   const names = lines[0].split(',').slice(2);
   const rows = new Map<string, { counts: number[]; attack: boolean }>();
@@ -51,14 +54,16 @@ export function loadStudySplit(transform: CountTransform = 'log1p'): StudySplit 
     if (row === undefined || (half !== 'train' && half !== 'test')) throw new Error(`split row ${line} does not match histogramas.csv`);
     halves[half].push(row);
   }
-  const kept = names.map((_, j) => j).filter((j) => halves.train.some((r) => r.counts[j] !== 0));
+  const fitRows = fitOn === 'train' ? halves.train : [...halves.train, ...halves.test];
+  const kept = names.map((_, j) => j).filter((j) => fitRows.some((r) => r.counts[j] !== 0));
   const transformRow = (counts: number[]): number[] => {
     const total = counts.reduce((a, b) => a + b, 0);
     return kept.map((j) => (transform === 'log1p' ? Math.log1p(counts[j]) : transform === 'share' ? counts[j] / total : counts[j]));
   };
   const trainRaw = halves.train.map((r) => transformRow(r.counts));
-  const lo = kept.map((_, k) => Math.min(...trainRaw.map((x) => x[k])));
-  const hi = kept.map((_, k) => Math.max(...trainRaw.map((x) => x[k])));
+  const fitRaw = fitRows.map((r) => transformRow(r.counts));
+  const lo = kept.map((_, k) => Math.min(...fitRaw.map((x) => x[k])));
+  const hi = kept.map((_, k) => Math.max(...fitRaw.map((x) => x[k])));
   const scale = (x: number[]): Float64Array => Float64Array.from(x, (v, k) => (hi[k] > lo[k] ? (v - lo[k]) / (hi[k] - lo[k]) : 0));
   const featureNames = kept.map((j) => names[j]);
   const build = (half: 'train' | 'test', raw: number[][]): TrainingSet => ({
