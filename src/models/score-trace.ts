@@ -1,7 +1,8 @@
 import { createBagBuilder } from '../features/bag-of-syscalls.js';
 import { normaliseCounts } from '../features/bag-of-syscalls.js';
 import { applyScaling } from '../features/scaling.js';
-import { createWindowScanner } from '../features/sliding-window.js';
+import { createBagWindow } from '../windows/bag-window.js';
+import { TRACKER_DEFAULTS, WindowTracker } from '../windows/window-tracker.js';
 import { readTraceFile, type TraceStats } from '../traces/read-trace.js';
 import type { TraceFormatName } from '../traces/trace-format.js';
 import { explainScore, type Contribution } from './explain.js';
@@ -43,9 +44,15 @@ export async function scoreTraceFile(model: LoadedModel, file: string, options: 
     }
   };
   if (features.mode.kind === 'window') {
-    const scanner = createWindowScanner(features, features.mode.size, features.mode.stride, (w) => consider(w.vector));
-    stats = await readTraceFile(file, (e) => scanner.add(e, e.containerId ?? ''), readOptions);
-    scanner.flush();
+    const policy = { kind: 'count', size: features.mode.size, stride: features.mode.stride } as const;
+    const tracker = new WindowTracker({
+      ...TRACKER_DEFAULTS,
+      policy,
+      createState: () => createBagWindow(features, policy),
+      onWindow: (bag) => consider(bag.vector()),
+    });
+    stats = await readTraceFile(file, (e) => tracker.push(e.containerId ?? '', e), readOptions);
+    tracker.flush();
   } else {
     const bag = createBagBuilder(features);
     stats = await readTraceFile(file, (e) => bag.add(e), readOptions);

@@ -3,7 +3,6 @@ import { createBagBuilder, countTokens, normaliseCounts } from '../../src/featur
 import { fitFeatureSpec, vectorize } from '../../src/features/extract.js';
 import { UNKNOWN_TOKEN, type FeatureSpec } from '../../src/features/feature-spec.js';
 import { applyScaling, fitScaling } from '../../src/features/scaling.js';
-import { createWindowScanner } from '../../src/features/sliding-window.js';
 import { argumentToken, createTokenizer } from '../../src/features/tokens.js';
 import { buildVocabulary } from '../../src/features/vocabulary.js';
 import type { SyscallEvent } from '../../src/traces/syscall-event.js';
@@ -120,30 +119,5 @@ describe('bag of syscalls', () => {
       for (const e of recordings[i]) bag.add(e);
       expect(Array.from(bag.vector())).toEqual(Array.from(vectorize(fitted, counted[i])));
     }
-  });
-});
-
-describe('sliding windows', () => {
-  const spec: FeatureSpec = {
-    mode: { kind: 'window', size: 3, stride: 2 },
-    tokens: { others: false, ngram: 1, args: false },
-    vocabulary: ['a', 'b', 'c', UNKNOWN_TOKEN],
-    normalisation: 'count',
-    scaling: { kind: 'none' },
-  };
-
-  it('emits a window of W calls every S calls, per stream', () => {
-    const windows: { key: string; end: number; v: number[] }[] = [];
-    const scanner = createWindowScanner(spec, 3, 2, (w) => windows.push({ key: w.key, end: w.endCall, v: Array.from(w.vector) }));
-    const names = ['a', 'b', 'c', 'a', 'a', 'x', 'b'];
-    names.forEach((n) => scanner.add(call(n), 'c1'));
-    scanner.add(call('c'), 'c2');
-    scanner.flush();
-    expect(windows).toEqual([
-      { key: 'c1', end: 3, v: [1, 1, 1, 0] }, // a b c
-      { key: 'c1', end: 5, v: [2, 0, 1, 0] }, // c a a
-      { key: 'c1', end: 7, v: [1, 1, 0, 1] }, // a x b
-      { key: 'c2', end: 1, v: [0, 0, 1, 0] }, // short stream, flushed
-    ]);
   });
 });

@@ -1,0 +1,144 @@
+import type { SyscallEvent } from '../traces/syscall-event.js';
+
+/**
+ * When a stream's window closes: every `stride` calls once `size` calls have been seen
+ * (count windows), or every `strideMs` of event time (time windows, which need `timeNs`).
+ */
+export type WindowPolicy = { kind: 'count'; size: number; stride: number } | { kind: 'time'; spanMs: number; strideMs: number };
+
+/** Per-key state a tracker keeps: fed every call of its stream. */
+export interface StreamState {
+  push(event: SyscallEvent): void;
+}
+
+/** Where a closed window sits in its stream. */
+export interface WindowInfo {
+  key: string;
+  /** Calls seen in this stream so far (1-based index of the window's last call). */
+  calls: number;
+  /** Event time of the window's last call, when the recorder gives times. */
+  timeNs?: bigint;
+}
+
+export interface WindowTrackerOptions<S extends StreamState> {
+  policy: WindowPolicy;
+  createState(key: string): S;
+  onWindow(state: S, info: WindowInfo): void;
+  /** Most streams tracked at once; the least recently active is evicted beyond it. @default 10000 */
+  maxKeys: number;
+  /**
+   * Streams with no call for this long (event time when events carry it, otherwise calls seen
+   * by the whole tracker) are evicted by `evictIdle`. @default 300000 ms / 1,000,000 calls
+   */
+  idleMs: number;
+  idleCalls: number;
+}
+
+export const TRACKER_DEFAULTS = Object.freeze({ maxKeys: 10_000, idleMs: 300_000, idleCalls: 1_000_000 });
+
+interface Entry<S> {
+  state: S;
+  calls: number;
+  sinceWindow: number;
+  lastNs: bigint | undefined;
+  lastTick: number;
+  nextCloseNs: bigint | undefined;
+}
+
+/**
+ * Keeps one state per stream key (container, or container/thread) and closes windows on each.
+ * Memory is bounded twice: each state bounds itself (a ring of the last calls), and the number
+ * of keys is capped, evicting the least recently active (a Map keeps insertion order, and a
+ * touched key is re-inserted, so the first key is always the stalest: O(1) eviction).
+ */
+export class WindowTracker<S extends StreamState> {
+  private readonly entries = new Map<string, Entry<S>>();
+  private readonly options: WindowTrackerOptions<S>;
+  private tick = 0;
+  private latestNs: bigint | undefined;
+  /** Streams dropped because `maxKeys` was reached. */
+  evictedForRoom = 0;
+  /** Streams dropped for being idle. */
+  evictedIdle = 0;
+
+  constructor(options: WindowTrackerOptions<S>) {
+    this.options = options;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Feeds one call of stream `key`; closes that stream's window when the policy says so. */
+  push(key: string, event: SyscallEvent): void {
+    this.tick++;
+    let entry = this.entries.get(key);
+    if (entry === undefined) {
+      if (this.entries.size >= this.options.maxKeys) {
+        const stalest = this.entries.keys().next().value;
+        if (stalest !== undefined) this.entries.delete(stalest);
+        this.evictedForRoom++;
+      }
+      entry = { state: this.options.createState(key), calls: 0, sinceWindow: 0, lastNs: undefined, lastTick: 0, nextCloseNs: undefined };
+    } else {
+      this.entries.delete(key);
+    }
+    this.entries.set(key, entry);
+    entry.lastTick = this.tick;
+    if (event.timeNs !== undefined) {
+      entry.lastNs = event.timeNs;
+      if (this.latestNs === undefined || event.timeNs > this.latestNs) this.latestNs = event.timeNs;
+    }
+    entry.state.push(event);
+    entry.calls++;
+    entry.sinceWindow++;
+    const policy = this.options.policy;
+    if (policy.kind === 'count') {
+      if (entry.calls >= policy.size && (entry.calls === policy.size || entry.sinceWindow >= policy.stride)) this.close(key, entry);
+      return;
+    }
+    if (event.timeNs === undefined) return;
+    const strideNs = BigInt(Math.round(policy.strideMs * 1e6));
+    if (entry.nextCloseNs === undefined) entry.nextCloseNs = event.timeNs + BigInt(Math.round(policy.spanMs * 1e6));
+    else if (event.timeNs >= entry.nextCloseNs) {
+      this.close(key, entry);
+      // A stream quiet for several strides closes once, then waits a whole stride again.
+      while (entry.nextCloseNs <= event.timeNs) entry.nextCloseNs += strideNs;
+    }
+  }
+
+  /**
+   * Evicts streams idle longer than `idleMs` of event time (or `idleCalls` tracker-wide calls
+   * when events carry no time). Returns how many went. Call it now and then, not per event.
+   */
+  evictIdle(): number {
+    const idleNs = BigInt(Math.round(this.options.idleMs * 1e6));
+    let evicted = 0;
+    for (const [key, entry] of this.entries) {
+      const idle =
+        entry.lastNs !== undefined && this.latestNs !== undefined ? this.latestNs - entry.lastNs > idleNs : this.tick - entry.lastTick > this.options.idleCalls;
+      // Entries are in activity order: the first one still active ends the scan.
+      if (!idle) break;
+      this.entries.delete(key);
+      evicted++;
+    }
+    this.evictedIdle += evicted;
+    return evicted;
+  }
+
+  /** Closes a last window on every stream that never filled one (short streams still get scored). */
+  flush(): void {
+    const policy = this.options.policy;
+    for (const [key, entry] of this.entries) {
+      const neverClosed = policy.kind === 'count' ? entry.calls < policy.size : entry.nextCloseNs !== undefined && entry.sinceWindow === entry.calls;
+      if (entry.calls > 0 && neverClosed) this.close(key, entry);
+    }
+  }
+
+  private close(key: string, entry: Entry<S>): void {
+    entry.sinceWindow = 0;
+    const info: WindowInfo = { key, calls: entry.calls };
+    if (entry.lastNs !== undefined) info.timeNs = entry.lastNs;
+    this.options.onWindow(entry.state, info);
+  }
+}
