@@ -10,14 +10,17 @@ import { getClassifierSpec } from '../models/index.js';
 import { SidecarError } from '../errors.js';
 import type { TraceFormatName } from '../traces/trace-format.js';
 import { addFeatureFlags } from './feature-flags.js';
+import { evaluateOnline, type OnlineFlags } from './evaluate-online.js';
+import { DEFAULT_ALERT_RULE } from '../detectors/alert-rule.js';
+import { PROFILE_KINDS, type ProfileKind } from '../detectors/normal-profile.js';
 import { collectHyper, parseChoice, parseFormat, parseInteger, thresholdOption, toFeatureOptions, type FeatureFlags } from './options.js';
 import type { Json } from '../models/classifier.js';
 import { createProgress } from './progress.js';
 
-interface EvaluateFlags extends FeatureFlags {
+interface EvaluateFlags extends FeatureFlags, Omit<OnlineFlags, 'json' | 'quiet' | 'data' | 'seed'> {
   data: string;
   manifest?: string;
-  protocol: ProtocolName;
+  protocol: ProtocolName | 'online';
   models: ClassifierKind[];
   seed: number;
   threshold: number | 'auto';
@@ -36,7 +39,7 @@ export function evaluateCommand(): Command {
     .description('train and test the classifiers under an evaluation protocol and print precision, recall, F1 and ROC AUC')
     .requiredOption('--data <dir>', 'data set folder')
     .option('--manifest <csv>', 'label recordings from a CSV path,label,group instead of folder names')
-    .addOption(new Option('--protocol <name>', 'study: the thesis 50/50 split; group-out: leave one plugin out; cv: stratified 5-fold cross-validation').argParser(parseChoice(PROTOCOLS)).default('study'))
+    .addOption(new Option('--protocol <name>', 'study: the thesis 50/50 split; group-out: leave one plugin out; cv: stratified 5-fold cross-validation; online: normal-profile detectors replayed call by call').argParser(parseChoice([...PROTOCOLS, 'online'] as const)).default('study'))
     .addOption(new Option('--models <list>', 'comma-separated classifiers').argParser(parseModelList).default([...CLASSIFIER_KINDS], CLASSIFIER_KINDS.join(',')))
     .addOption(new Option('--seed <n>', 'seed for every random draw').argParser(parseInteger(0)).default(42))
     .option('--hyper <model.key=value>', 'override a hyper-parameter of one classifier (repeatable), e.g. ab.nEstimators=300', collectHyper, {})
@@ -44,12 +47,23 @@ export function evaluateCommand(): Command {
     .option('--json', 'print one JSON object with a results array', false)
     .option('--roc <file.svg>', 'write ROC curves (attack positive) as SVG')
     .addOption(new Option('--format <name>', 'trace format (default: detected per file)').argParser(parseFormat))
-    .option('-q, --quiet', 'no progress output', false);
+    .option('-q, --quiet', 'no progress output', false)
+    .addOption(new Option('--detectors <list>', 'online: comma-separated normal-profile detectors').argParser(parseDetectorList).default([...PROFILE_KINDS], PROFILE_KINDS.join(',')))
+    .addOption(new Option('--split <name>', 'online: study (50/50) or group-out (leave one plugin out)').argParser(parseChoice(['study', 'group-out'] as const)).default('study'))
+    .addOption(new Option('--stride <calls>', 'online: score every this many calls').argParser(parseInteger(1)).default(25))
+    .addOption(new Option('--k <windows>', 'online: alert when k of the last n windows reach the threshold').argParser(parseInteger(1)).default(DEFAULT_ALERT_RULE.k))
+    .addOption(new Option('--n <windows>', 'online: see --k').argParser(parseInteger(1)).default(DEFAULT_ALERT_RULE.n));
   addFeatureFlags(command);
   return command.action(async (flags: EvaluateFlags) => {
     const dataset = await loadDataset(flags.data, flags.manifest === undefined ? {} : { manifest: flags.manifest });
+    if (flags.protocol === 'online') {
+      if (flags.k > flags.n) throw new SidecarError('FML_ERR_USAGE', `--k ${flags.k} is more than --n ${flags.n}`);
+      await evaluateOnline(dataset, flags);
+      return;
+    }
+    const protocol = flags.protocol;
     const progress = createProgress('evaluate', { quiet: flags.quiet });
-    const result = await runProtocol(flags.protocol, dataset, {
+    const result = await runProtocol(protocol, dataset, {
       kinds: flags.models,
       features: toFeatureOptions(flags),
       seed: flags.seed,
@@ -59,7 +73,7 @@ export function evaluateCommand(): Command {
       onProgress: (stage, done, total, note) => progress.update(done, total, `${stage === 'read' ? 'reading' : 'trained'} ${note}`),
     });
     progress.stop();
-    const rows = resultRows(result, DEFAULT_POSITIVES[flags.protocol]);
+    const rows = resultRows(result, DEFAULT_POSITIVES[protocol]);
     if (flags.roc !== undefined) {
       const curves = result.runs.map((run) => {
         const auc = rows.find((r) => r.model === run.kind && r.positive === 'attack')?.auc ?? Number.NaN;
@@ -89,6 +103,11 @@ function splitHyperByModel(flat: Record<string, Json>): Partial<Record<Classifie
     out[kind] = { ...out[kind], [key.slice(dot + 1)]: value };
   }
   return out;
+}
+
+function parseDetectorList(value: string): ProfileKind[] {
+  const parse = parseChoice(PROFILE_KINDS);
+  return [...new Set(value.split(',').map((s) => s.trim()).filter((s) => s !== '').map(parse))];
 }
 
 function parseModelList(value: string): ClassifierKind[] {

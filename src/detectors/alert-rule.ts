@@ -43,20 +43,32 @@ export class AlertState {
 }
 
 /**
- * The lowest threshold at which no held-out normal stream would have alerted under k-of-n,
- * nudged up by `margin` (relative) so that normal behaviour slightly beyond the training
- * sample still stays quiet. `normalScores` holds each held-out normal stream's window scores.
+ * The threshold at which at least `1 - alertShare` of held-out normal streams would never have
+ * alerted under k-of-n,
+ * nudged up by `margin` (relative). `normalScores` holds each held-out normal stream's window
+ * scores. With `alertShare` 0 it is the lowest threshold no held-out normal stream reaches;
+ * real normal traffic has rare odd windows, so a small budget (e.g. 0.05) keeps recall.
  */
-export function quietThreshold(normalScores: readonly ArrayLike<number>[], k: number, n: number, margin: number): number {
-  let needed = 0;
-  for (const scores of normalScores) {
-    // Under k-of-n, a stream alerts at threshold t when some n consecutive windows have k scores ≥ t:
-    // the highest t that alerts is the max over windows of the k-th largest score in the window.
-    for (let end = 0; end < scores.length; end++) {
-      const from = Math.max(0, end - n + 1);
-      const window = Array.from({ length: end - from + 1 }, (_, i) => scores[from + i]).sort((a, b) => b - a);
-      if (window.length >= k) needed = Math.max(needed, window[k - 1]);
-    }
+export function quietThreshold(normalScores: readonly ArrayLike<number>[], rule: Pick<AlertRule, 'k' | 'n'>, options: { margin: number; alertShare: number }): number {
+  const needed = normalScores.map((scores) => alertingLevel(scores, rule.k, rule.n)).sort((a, b) => a - b);
+  if (needed.length === 0) return 1;
+  // Index of the stream that sets the level: the others above it are the allowed alerting share.
+  const allowed = Math.floor(options.alertShare * needed.length);
+  const level = needed[needed.length - 1 - Math.min(allowed, needed.length - 1)];
+  return Math.min(1, level * (1 + options.margin) + 1e-9);
+}
+
+/**
+ * The highest threshold at which this stream would alert under k-of-n: the largest, over
+ * every n consecutive windows, of the k-th largest score among them (0 if it has fewer than k).
+ */
+function alertingLevel(scores: ArrayLike<number>, k: number, n: number): number {
+  let level = 0;
+  for (let end = 0; end < scores.length; end++) {
+    const from = Math.max(0, end - n + 1);
+    if (end - from + 1 < k) continue;
+    const window = Array.from({ length: end - from + 1 }, (_, i) => scores[from + i]).sort((a, b) => b - a);
+    level = Math.max(level, window[k - 1]);
   }
-  return Math.min(1, needed * (1 + margin) + 1e-9);
+  return level;
 }

@@ -8,7 +8,8 @@ import { indexVocabulary } from '../features/vocabulary.js';
 
 /** The bag of one stream's latest window: fed every call, read when the window closes. */
 export interface BagWindow {
-  push(event: SyscallEvent): void;
+  /** Returns whether the event counted as a call. */
+  push(event: SyscallEvent): boolean;
   /** Calls currently in the window. */
   readonly calls: number;
   /** The window's normalised, scaled feature vector (a new array). */
@@ -52,7 +53,7 @@ export function createBagWindow(spec: FeatureSpec, policy: WindowPolicy): BagWin
   return {
     push(event) {
       slots = [];
-      if (!tokenizer.push(event, emit)) return;
+      if (!tokenizer.push(event, emit)) return false;
       const added = Int32Array.from(slots);
       for (const slot of added) counts[slot] += 1;
       ring.push(added);
@@ -63,6 +64,7 @@ export function createBagWindow(spec: FeatureSpec, policy: WindowPolicy): BagWin
         const oldest = event.timeNs - spanNs;
         while (ring.length - head > 1 && (times[head] ?? event.timeNs) < oldest) dropOldest();
       }
+      return true;
     },
     get calls() {
       return ring.length - head;

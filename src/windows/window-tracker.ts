@@ -8,7 +8,8 @@ export type WindowPolicy = { kind: 'count'; size: number; stride: number } | { k
 
 /** Per-key state a tracker keeps: fed every call of its stream. */
 export interface StreamState {
-  push(event: SyscallEvent): void;
+  /** Returns whether the event counted as a call of the window (recorder-only events may not). */
+  push(event: SyscallEvent): boolean;
 }
 
 /** Where a closed window sits in its stream. */
@@ -89,7 +90,7 @@ export class WindowTracker<S extends StreamState> {
       entry.lastNs = event.timeNs;
       if (this.latestNs === undefined || event.timeNs > this.latestNs) this.latestNs = event.timeNs;
     }
-    entry.state.push(event);
+    if (!entry.state.push(event)) return;
     entry.calls++;
     entry.sinceWindow++;
     const policy = this.options.policy;

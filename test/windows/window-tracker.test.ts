@@ -41,6 +41,15 @@ describe('count windows', () => {
     ]);
   });
 
+  it('recorder-only events do not advance the window', () => {
+    const { tracker, windows } = bagTracker({ kind: 'count', size: 2, stride: 2 });
+    tracker.push('c', call('a'));
+    tracker.push('c', { name: 'switch', kind: 'other' });
+    expect(windows).toEqual([]);
+    tracker.push('c', call('b'));
+    expect(windows).toEqual([{ key: 'c', calls: 2, v: [1, 1, 0, 0] }]);
+  });
+
   it('interleaved streams never mix', () => {
     const { tracker, windows } = bagTracker({ kind: 'count', size: 2, stride: 2 });
     tracker.push('x', call('a'));
