@@ -4,6 +4,7 @@ import { systemLine } from './system.js';
 const BENCHES: Record<string, () => Promise<void>> = {
   ingest: async () => (await import('./ingest.bench.js')).run(),
   score: async () => (await import('./score.bench.js')).run(),
+  windows: async () => (await import('./windows.bench.js')).run(),
   train: async () => (await import('./train.bench.js')).run(),
 };
 

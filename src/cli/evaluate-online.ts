@@ -1,13 +1,17 @@
 import type { Dataset } from '../datasets/dataset.js';
 import { DEFAULT_ALERT_RULE } from '../detectors/alert-rule.js';
-import { getProfileSpec } from '../detectors/index.js';
+import { isProfileKind } from '../detectors/index.js';
+import type { FeatureOptions } from '../features/extract.js';
+import type { ClassifierKind } from '../models/classifier.js';
+import { profileTrainer, supervisedTrainer } from '../evaluation/window-detectors.js';
 import type { ProfileKind } from '../detectors/normal-profile.js';
 import { runOnlineProtocol, type OnlineResult } from '../evaluation/online.js';
 import { alignTable } from '../evaluation/report.js';
 import { createProgress } from './progress.js';
 
 export interface OnlineFlags {
-  detectors: ProfileKind[];
+  detectors: (ProfileKind | ClassifierKind)[];
+  window: number;
   split: 'study' | 'group-out';
   stride: number;
   k: number;
@@ -19,10 +23,12 @@ export interface OnlineFlags {
 }
 
 /** `evaluate --protocol online`: normal-profile detectors replayed call by call. */
-export async function evaluateOnline(dataset: Dataset, flags: OnlineFlags): Promise<void> {
+export async function evaluateOnline(dataset: Dataset, flags: OnlineFlags, features: FeatureOptions): Promise<void> {
   const progress = createProgress('evaluate online', { quiet: flags.quiet });
   const results = await runOnlineProtocol(dataset, {
-    kinds: flags.detectors,
+    detectors: flags.detectors.map((d) =>
+      isProfileKind(d) ? profileTrainer(d) : supervisedTrainer(d, { features, windowSize: flags.window, strideCalls: flags.stride, witnessShare: 0.1 }),
+    ),
     split: flags.split,
     strideCalls: flags.stride,
     k: flags.k,
@@ -41,7 +47,7 @@ export async function evaluateOnline(dataset: Dataset, flags: OnlineFlags): Prom
   const table = [['detector', 'precision', 'recall', 'F1', 'normals alerting', 'false alerts/M calls', 'median calls to alert', 'attack/normal recordings']];
   for (const r of results) {
     table.push([
-      `${getProfileSpec(r.kind).label} (${r.kind})`,
+      r.detector,
       (100 * r.precision).toFixed(2),
       (100 * r.recall).toFixed(2),
       (100 * r.f1).toFixed(2),
@@ -58,7 +64,7 @@ export async function evaluateOnline(dataset: Dataset, flags: OnlineFlags): Prom
 /** The offline protocols' JSON row shape, plus the online figures. */
 function toJsonRow(r: OnlineResult): Record<string, unknown> {
   return {
-    model: r.kind,
+    model: r.detector,
     protocol: 'online',
     split: r.split,
     positive: 'attack',

@@ -48,7 +48,8 @@ export function evaluateCommand(): Command {
     .option('--roc <file.svg>', 'write ROC curves (attack positive) as SVG')
     .addOption(new Option('--format <name>', 'trace format (default: detected per file)').argParser(parseFormat))
     .option('-q, --quiet', 'no progress output', false)
-    .addOption(new Option('--detectors <list>', 'online: comma-separated normal-profile detectors').argParser(parseDetectorList).default([...PROFILE_KINDS], PROFILE_KINDS.join(',')))
+    .addOption(new Option('--detectors <list>', 'online: comma-separated detectors: normal-profile (stide, bosc, autoencoder) or classifiers over windows (ab, dt, …)').argParser(parseDetectorList).default([...PROFILE_KINDS], PROFILE_KINDS.join(',')))
+    .addOption(new Option('--window <calls>', 'online: calls per window of the classifiers over windows').argParser(parseInteger(2)).default(500))
     .addOption(new Option('--split <name>', 'online: study (50/50) or group-out (leave one plugin out)').argParser(parseChoice(['study', 'group-out'] as const)).default('study'))
     .addOption(new Option('--stride <calls>', 'online: score every this many calls').argParser(parseInteger(1)).default(25))
     .addOption(new Option('--k <windows>', 'online: alert when k of the last n windows reach the threshold').argParser(parseInteger(1)).default(DEFAULT_ALERT_RULE.k))
@@ -58,7 +59,7 @@ export function evaluateCommand(): Command {
     const dataset = await loadDataset(flags.data, flags.manifest === undefined ? {} : { manifest: flags.manifest });
     if (flags.protocol === 'online') {
       if (flags.k > flags.n) throw new SidecarError('FML_ERR_USAGE', `--k ${flags.k} is more than --n ${flags.n}`);
-      await evaluateOnline(dataset, flags);
+      await evaluateOnline(dataset, flags, toFeatureOptions(flags));
       return;
     }
     const protocol = flags.protocol;
@@ -105,8 +106,8 @@ function splitHyperByModel(flat: Record<string, Json>): Partial<Record<Classifie
   return out;
 }
 
-function parseDetectorList(value: string): ProfileKind[] {
-  const parse = parseChoice(PROFILE_KINDS);
+function parseDetectorList(value: string): (ProfileKind | ClassifierKind)[] {
+  const parse = parseChoice([...PROFILE_KINDS, ...CLASSIFIER_KINDS]);
   return [...new Set(value.split(',').map((s) => s.trim()).filter((s) => s !== '').map(parse))];
 }
 

@@ -1,18 +1,15 @@
 import type { Dataset, Recording } from '../datasets/dataset.js';
 import { loadStudySplit } from '../datasets/study-split.js';
 import { AlertState, quietThreshold, type AlertRule } from '../detectors/alert-rule.js';
-import { getProfileSpec } from '../detectors/index.js';
-import { CALL_ID_COUNT, callId, callName, type NormalProfile, type ProfileKind } from '../detectors/normal-profile.js';
-import { createProfileState } from '../detectors/profile-state.js';
+import { callId } from '../detectors/normal-profile.js';
 import { assignFolds } from '../models/threshold.js';
 import { readTraceFile } from '../traces/read-trace.js';
-import type { SyscallEvent } from '../traces/syscall-event.js';
-import { TRACKER_DEFAULTS, WindowTracker } from '../windows/window-tracker.js';
 import { median } from '../util/stats.js';
+import { replayWindows, type DetectorTrainer, type Replay, type WindowDetector } from './window-detectors.js';
 
 /** Settings of the online protocol; all chosen without looking at test recordings. */
 export interface OnlineOptions {
-  kinds: readonly ProfileKind[];
+  detectors: readonly DetectorTrainer[];
   split: 'study' | 'group-out';
   /** Score every this many calls. @default 25 */
   strideCalls: number;
@@ -29,7 +26,7 @@ export interface OnlineOptions {
 }
 
 export interface OnlineResult {
-  kind: ProfileKind;
+  detector: string;
   split: 'study' | 'group-out';
   precision: number;
   recall: number;
@@ -45,46 +42,44 @@ export interface OnlineResult {
   thresholds: number[];
 }
 
-/** One recording replayed as calls: ids, in the order the reader emitted them. */
-interface Replay {
-  recording: Recording;
-  calls: Int32Array;
-}
+/** Folds of training recordings used to set each fold's alert threshold. */
+const THRESHOLD_FOLDS = 5;
 
 /**
- * The online protocol: each test recording is replayed call by call through a stream of the
- * detector, scored every `strideCalls` calls and passed through the alert rule; a recording
- * counts as flagged when any alert fires in it. Detectors learn from the training fold's
- * normal recordings only; the alert threshold is the quiet threshold over out-of-fold normal
- * training recordings (5 folds), so no test recording informs any setting.
+ * The online protocol: each test recording is replayed call by call through the window tracker
+ * and a detector stream, scored every `strideCalls` calls and passed through the alert rule; a
+ * recording counts as flagged when any alert fires in it. Detectors learn from the fold's
+ * training recordings; the alert threshold is the quiet threshold over normal training
+ * recordings scored by models that did not see them (5 inner folds), so no test recording
+ * informs any setting.
  */
 export async function runOnlineProtocol(dataset: Dataset, options: OnlineOptions): Promise<OnlineResult[]> {
   const replays = new Map<string, Replay>();
   let read = 0;
   for (const recording of dataset.recordings) {
     const ids: number[] = [];
+    const tids: number[] = [];
     await readTraceFile(recording.path, (e) => {
-      if (e.kind === 'syscall') ids.push(callId(e.name));
+      if (e.kind !== 'syscall') return;
+      ids.push(callId(e.name));
+      tids.push(e.tid ?? -1);
     });
-    replays.set(recording.id, { recording, calls: Int32Array.from(ids) });
+    replays.set(recording.id, { id: recording.id, label: recording.label, calls: Int32Array.from(ids), tids: Int32Array.from(tids) });
     options.onProgress?.(++read, dataset.recordings.length, `reading ${recording.id}`);
   }
   const folds = await foldsOf(dataset, options.split);
   const results: OnlineResult[] = [];
-  for (const kind of options.kinds) {
-    const outcomes: { label: 0 | 1; alerts: number; firstAlert: number | null; calls: number }[] = [];
+  for (const trainer of options.detectors) {
+    const outcomes: Outcome[] = [];
     const thresholds: number[] = [];
     for (const [i, fold] of folds.entries()) {
-      const trainNormals = fold.train.filter((r) => r.label === 0).map((r) => replays.get(r.id)!);
-      const { profile, rule } = await fitWithRule(kind, trainNormals, options);
+      const train = fold.train.map((r) => replays.get(r.id)!);
+      const { detector, rule } = await fitWithRule(trainer, train, options);
       thresholds.push(rule.threshold);
-      for (const r of fold.test) {
-        const replay = replays.get(r.id)!;
-        outcomes.push({ label: r.label, calls: replay.calls.length, ...replayAlerts(profile, rule, replay.calls, options.strideCalls) });
-      }
-      options.onProgress?.(i + 1, folds.length, `${kind} fold ${i + 1}`);
+      for (const r of fold.test) outcomes.push(replayAlerts(detector, rule, replays.get(r.id)!, options.strideCalls));
+      options.onProgress?.(i + 1, folds.length, `${trainer.name} fold ${i + 1}`);
     }
-    results.push(summarise(kind, options.split, outcomes, thresholds));
+    results.push(summarise(trainer.name, options.split, outcomes, thresholds));
   }
   return results;
 }
@@ -98,71 +93,49 @@ async function foldsOf(dataset: Dataset, split: 'study' | 'group-out'): Promise<
   return groups.map((g) => ({ train: dataset.recordings.filter((r) => r.group !== g), test: dataset.recordings.filter((r) => r.group === g) }));
 }
 
-/** Fits on all training normals; the threshold comes from out-of-fold scores of the same normals. */
-async function fitWithRule(kind: ProfileKind, normals: readonly Replay[], options: OnlineOptions): Promise<{ profile: NormalProfile; rule: AlertRule }> {
-  const spec = getProfileSpec(kind);
-  const folds = assignFolds(new Array<number>(normals.length).fill(0), [], 5, options.seed);
+/** Fits on all training recordings; the threshold comes from out-of-fold scores of the normal ones. */
+async function fitWithRule(trainer: DetectorTrainer, train: readonly Replay[], options: OnlineOptions): Promise<{ detector: WindowDetector; rule: AlertRule }> {
+  const folds = assignFolds(train.map((r) => r.label), [], THRESHOLD_FOLDS, options.seed);
   const heldOutScores: Float64Array[] = [];
-  for (let f = 0; f < 5; f++) {
-    const inner = normals.filter((_, i) => folds[i] !== f).map((r) => r.calls);
-    const held = normals.filter((_, i) => folds[i] === f);
-    if (inner.length === 0 || held.length === 0) continue;
-    const profile = await spec.fit(inner, {}, { seed: options.seed });
-    for (const r of held) heldOutScores.push(windowScores(profile, r.calls, options.strideCalls));
+  for (let f = 0; f < THRESHOLD_FOLDS; f++) {
+    const inner = train.filter((_, i) => folds[i] !== f);
+    const held = train.filter((r, i) => folds[i] === f && r.label === 0);
+    if (held.length === 0 || !inner.some((r) => r.label === 0)) continue;
+    const detector = await trainer.fit(inner, options.seed);
+    for (const r of held) heldOutScores.push(windowScores(detector, r, options.strideCalls));
   }
-  const profile = await spec.fit(
-    normals.map((r) => r.calls),
-    {},
-    { seed: options.seed },
-  );
+  const detector = await trainer.fit(train, options.seed);
   const threshold = quietThreshold(heldOutScores, options, options);
-  return { profile, rule: { threshold, k: options.k, n: options.n, cooldownWindows: options.cooldownWindows } };
-}
-
-/** The events a replay feeds the tracker: one shared, immutable event per call id. */
-const REPLAY_EVENTS: readonly SyscallEvent[] = Array.from({ length: CALL_ID_COUNT }, (_, id) => Object.freeze({ name: callName(id), kind: 'syscall' as const }));
-
-/**
- * Replays a recording through the same `WindowTracker` and profile stream the sidecar uses,
- * calling `onScore` for every closed window with the number of calls seen so far.
- */
-function replay(profile: NormalProfile, calls: Int32Array, stride: number, onScore: (score: number, calls: number) => void): void {
-  const tracker = new WindowTracker({
-    ...TRACKER_DEFAULTS,
-    policy: { kind: 'count', size: profile.windowSize, stride },
-    createState: () => createProfileState(profile),
-    onWindow: (state, info) => onScore(state.stream.score(), info.calls),
-  });
-  for (let i = 0; i < calls.length; i++) tracker.push('', REPLAY_EVENTS[calls[i]]);
-  tracker.flush();
+  return { detector, rule: { threshold, k: options.k, n: options.n, cooldownWindows: options.cooldownWindows } };
 }
 
 /** Scores of the windows closing every `stride` calls (a shorter recording gets one score). */
-export function windowScores(profile: NormalProfile, calls: Int32Array, stride: number): Float64Array {
+export function windowScores(detector: WindowDetector, replay: Replay, stride: number): Float64Array {
   const scores: number[] = [];
-  replay(profile, calls, stride, (score) => scores.push(score));
+  replayWindows(replay, detector.windowSize, stride, () => detector.createState(), (state) => scores.push(state.score()));
   return Float64Array.from(scores);
 }
 
-function replayAlerts(profile: NormalProfile, rule: AlertRule, calls: Int32Array, stride: number): { alerts: number; firstAlert: number | null } {
-  const alert = new AlertState(rule);
-  let alerts = 0;
-  let firstAlert: number | null = null;
-  replay(profile, calls, stride, (score, seen) => {
-    if (alert.push(score)) {
-      alerts++;
-      firstAlert ??= seen;
-    }
-  });
-  return { alerts, firstAlert };
+interface Outcome {
+  label: 0 | 1;
+  alerts: number;
+  firstAlert: number | null;
+  calls: number;
 }
 
-function summarise(
-  kind: ProfileKind,
-  split: 'study' | 'group-out',
-  outcomes: readonly { label: 0 | 1; alerts: number; firstAlert: number | null; calls: number }[],
-  thresholds: number[],
-): OnlineResult {
+function replayAlerts(detector: WindowDetector, rule: AlertRule, replay: Replay, stride: number): Outcome {
+  const alert = new AlertState(rule);
+  const outcome: Outcome = { label: replay.label, alerts: 0, firstAlert: null, calls: replay.calls.length };
+  replayWindows(replay, detector.windowSize, stride, () => detector.createState(), (state, seen) => {
+    if (alert.push(state.score())) {
+      outcome.alerts++;
+      outcome.firstAlert ??= seen;
+    }
+  });
+  return outcome;
+}
+
+function summarise(detector: string, split: 'study' | 'group-out', outcomes: readonly Outcome[], thresholds: number[]): OnlineResult {
   const attacks = outcomes.filter((o) => o.label === 1);
   const normals = outcomes.filter((o) => o.label === 0);
   const tp = attacks.filter((o) => o.alerts > 0).length;
@@ -172,7 +145,7 @@ function summarise(
   const normalCalls = normals.reduce((s, o) => s + o.calls, 0);
   const delays = attacks.filter((o) => o.firstAlert !== null).map((o) => o.firstAlert as number);
   return {
-    kind,
+    detector,
     split,
     precision,
     recall,

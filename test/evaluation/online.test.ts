@@ -4,6 +4,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../../src/datasets/dataset.js';
 import { runOnlineProtocol } from '../../src/evaluation/online.js';
+import { profileTrainer, supervisedTrainer } from '../../src/evaluation/window-detectors.js';
+import { DEFAULT_FEATURE_OPTIONS } from '../../src/models/train.js';
 
 const LOOP = ['accept4', 'read', 'stat', 'openat', 'read', 'close', 'write', 'close'];
 const loops = (n: number): string[] => Array.from({ length: n }, () => LOOP).flat();
@@ -29,7 +31,7 @@ describe('online protocol', () => {
   it('matches a hand-computed case (STIDE, k=6, window 100, every 25 calls)', async () => {
     const dataset = await loadDataset(await makeDataset());
     const [r] = await runOnlineProtocol(dataset, {
-      kinds: ['stide'],
+      detectors: [profileTrainer('stide')],
       split: 'group-out',
       strideCalls: 25,
       k: 1,
@@ -55,7 +57,26 @@ describe('online protocol', () => {
 
   it('gives the same result twice (determinism)', async () => {
     const dataset = await loadDataset(await makeDataset());
-    const options = { kinds: ['bosc'] as const, split: 'group-out' as const, strideCalls: 25, k: 1, n: 1, cooldownWindows: 20, margin: 0.05, alertShare: 0.05, seed: 1 };
+    const options = { detectors: [profileTrainer('bosc')], split: 'group-out' as const, strideCalls: 25, k: 1, n: 1, cooldownWindows: 20, margin: 0.05, alertShare: 0.05, seed: 1 };
     expect(await runOnlineProtocol(dataset, options)).toEqual(await runOnlineProtocol(dataset, options));
+  });
+
+  it('a supervised window detector learns the exploit windows from recording labels', async () => {
+    const dataset = await loadDataset(await makeDataset());
+    const [r] = await runOnlineProtocol(dataset, {
+      detectors: [supervisedTrainer('dt', { features: DEFAULT_FEATURE_OPTIONS, windowSize: 50, strideCalls: 25, witnessShare: 0.1 })],
+      split: 'group-out',
+      strideCalls: 25,
+      k: 1,
+      n: 1,
+      cooldownWindows: 20,
+      margin: 0.05,
+      alertShare: 0.05,
+      seed: 1,
+    });
+    expect(r.detector).toBe('dt-windows');
+    expect(r.recall).toBe(1);
+    // windows of 50 close at 50, 75, …: the first holding the burst (calls 201-203) ends at 225
+    expect(r.medianCallsToAlert).toBe(225);
   });
 });

@@ -1,0 +1,157 @@
+import { countTokens } from '../features/bag-of-syscalls.js';
+import { fitFeatureSpec } from '../features/extract.js';
+import type { FeatureOptions } from '../features/extract.js';
+import { fitScaling, applyScaling } from '../features/scaling.js';
+import { getProfileSpec } from '../detectors/index.js';
+import { callId, callName, type ProfileKind } from '../detectors/normal-profile.js';
+import type { Classifier, ClassifierKind } from '../models/classifier.js';
+import { getClassifierSpec } from '../models/index.js';
+import type { SyscallEvent } from '../traces/syscall-event.js';
+import { createBagWindow } from '../windows/bag-window.js';
+import { TRACKER_DEFAULTS, WindowTracker, type StreamState } from '../windows/window-tracker.js';
+
+/** A recording held in memory as calls (ids) with thread ids (-1 where the recorder has none). */
+export interface Replay {
+  id: string;
+  label: 0 | 1;
+  calls: Int32Array;
+  tids: Int32Array;
+}
+
+/** Per-stream state that can score the window ending at its latest call. */
+export interface ScoringState extends StreamState {
+  score(): number;
+}
+
+/** A trained window detector: what the online protocol (and later the sidecar) replays. */
+export interface WindowDetector {
+  readonly name: string;
+  readonly windowSize: number;
+  createState(): ScoringState;
+}
+
+export interface DetectorTrainer {
+  readonly name: string;
+  fit(train: readonly Replay[], seed: number): Promise<WindowDetector>;
+}
+
+/** The event a replay feeds for call `i`: names resolved back from ids, threads kept. */
+export function replayEvent(replay: Replay, i: number): SyscallEvent {
+  const tid = replay.tids[i];
+  return tid >= 0 ? { name: callName(replay.calls[i]), kind: 'syscall', tid } : { name: callName(replay.calls[i]), kind: 'syscall' };
+}
+
+/**
+ * Replays a recording through the `WindowTracker` the sidecar uses, one stream per recording,
+ * calling `onWindow` for each closed window (its state and the calls seen so far).
+ */
+export function replayWindows<S extends StreamState>(replay: Replay, size: number, stride: number, createState: () => S, onWindow: (state: S, calls: number) => void): void {
+  const tracker = new WindowTracker({
+    ...TRACKER_DEFAULTS,
+    policy: { kind: 'count', size, stride },
+    createState,
+    onWindow: (state, info) => onWindow(state, info.calls),
+  });
+  for (let i = 0; i < replay.calls.length; i++) tracker.push('', replayEvent(replay, i));
+  tracker.flush();
+}
+
+/** A normal-profile detector: learns from the normal training recordings only. */
+export function profileTrainer(kind: ProfileKind): DetectorTrainer {
+  return {
+    name: kind,
+    async fit(train, seed) {
+      const normals = train.filter((r) => r.label === 0).map((r) => r.calls);
+      const profile = await getProfileSpec(kind).fit(normals, {}, { seed });
+      return {
+        name: kind,
+        windowSize: profile.windowSize,
+        createState() {
+          const stream = profile.createStream();
+          return {
+            push(event) {
+              if (event.kind !== 'syscall') return false;
+              stream.push(callId(event.name));
+              return true;
+            },
+            score: () => stream.score(),
+          };
+        },
+      };
+    },
+  };
+}
+
+export interface SupervisedWindowOptions {
+  features: FeatureOptions;
+  windowSize: number;
+  strideCalls: number;
+  /** Share of an attack recording's windows kept as positives in the second round. @default 0.1 */
+  witnessShare: number;
+}
+
+/**
+ * A classifier over sliding-window bags, trained so that recording labels do not drown it.
+ * Attack recordings are mostly normal traffic, so labelling all their windows "attack" teaches
+ * the model that normal traffic is attack. Two rounds, in the spirit of multiple-instance
+ * learning (MI-SVM's witness selection, Andrews et al. 2002): round one trains on every window
+ * with its recording's label; round two keeps, from each attack recording, only the windows
+ * round one scored highest (its likely exploit windows) and retrains.
+ */
+export function supervisedTrainer(kind: ClassifierKind, options: SupervisedWindowOptions): DetectorTrainer {
+  const name = `${kind}-windows`;
+  return {
+    name,
+    async fit(train, seed) {
+      const counted = train.map((r) => {
+        const counter = countTokens({ tokens: options.features.tokens });
+        for (let i = 0; i < r.calls.length; i++) counter.add(replayEvent(r, i));
+        return { counts: counter.counts, calls: counter.calls, label: r.label };
+      });
+      const unscaled = { ...fitFeatureSpec(counted, { ...options.features, scaling: 'none' }), mode: { kind: 'window' as const, size: options.windowSize, stride: options.strideCalls } };
+      const policy = { kind: 'count' as const, size: options.windowSize, stride: options.strideCalls };
+      const windows: { recording: number; vector: Float64Array }[] = [];
+      train.forEach((r, recording) =>
+        replayWindows(r, options.windowSize, options.strideCalls, () => createBagWindow(unscaled, policy), (bag) => windows.push({ recording, vector: bag.vector() })),
+      );
+      const scaling = fitScaling(options.features.scaling, windows.map((w) => w.vector), unscaled.vocabulary.length);
+      for (const w of windows) applyScaling(scaling, w.vector);
+      const spec = { ...unscaled, scaling };
+      const classifierSpec = getClassifierSpec(kind);
+      const fit = (rows: typeof windows): Promise<Classifier> =>
+        classifierSpec.fit({ X: rows.map((w) => w.vector), y: Uint8Array.from(rows, (w) => train[w.recording].label), featureNames: spec.vocabulary }, { ...classifierSpec.defaults }, { seed });
+      const first = await fit(windows);
+      const witnesses = selectWitnesses(windows, train, first, options.witnessShare);
+      const classifier = await fit(witnesses);
+      return {
+        name,
+        windowSize: options.windowSize,
+        createState() {
+          const bag = createBagWindow(spec, policy);
+          return { push: (event) => bag.push(event), score: () => classifier.predictProba(bag.vector()) };
+        },
+      };
+    },
+  };
+}
+
+/** Every window of normal recordings, plus each attack recording's top-scored share of windows. */
+function selectWitnesses<W extends { recording: number; vector: Float64Array }>(windows: readonly W[], train: readonly Replay[], model: Classifier, share: number): W[] {
+  const byRecording = new Map<number, { w: W; s: number }[]>();
+  const kept: W[] = [];
+  for (const w of windows) {
+    if (train[w.recording].label === 0) {
+      kept.push(w);
+      continue;
+    }
+    const list = byRecording.get(w.recording) ?? [];
+    list.push({ w, s: model.predictProba(w.vector) });
+    byRecording.set(w.recording, list);
+  }
+  for (const list of byRecording.values()) {
+    list.sort((a, b) => b.s - a.s);
+    const keep = Math.max(1, Math.ceil(share * list.length));
+    for (const { w } of list.slice(0, keep)) kept.push(w);
+  }
+  return kept;
+}
