@@ -15,17 +15,19 @@ export const ERRORS = {
   FML_ERR_TRACE_EMPTY: { exitCode: 1, hint: 'The file has no line any reader could parse; check that it is a syscall trace.' },
   // data sets and labels
   FML_ERR_DATASET_EMPTY: { exitCode: 2, hint: 'Point --data at a folder with exec/ (attack) and normal/ sub-folders, or pass --manifest.' },
-  FML_ERR_DATASET_LABEL: { exitCode: 2, hint: 'Labels come from folder names (exec, anormal, attack, normal) or a --manifest CSV path,label,group.' },
   FML_ERR_MANIFEST_INVALID: { exitCode: 2, hint: 'The manifest is CSV with the header path,label,group; label is attack or normal.' },
   FML_ERR_SPLIT_INVALID: { exitCode: 2, hint: 'The study split needs derived/split_seed42.csv and derived/histogramas_row_to_file.csv.' },
   // models
-  FML_ERR_MODEL_UNKNOWN: { exitCode: 2, hint: 'Choose one of: ab, dt, mlp, nusv, rf, sgd, xgb.' },
+  FML_ERR_MODEL_UNKNOWN: { exitCode: 2, hint: 'Classifiers: ab, dt, mlp, nusv, rf, sgd, xgb; normal-profile detectors: stide, bosc, autoencoder.' },
   FML_ERR_MODEL_FILE_INVALID: { exitCode: 1, hint: 'The model file is not a falco-ml model; retrain it with `falco-ml train`.' },
   FML_ERR_MODEL_FILE_VERSION: { exitCode: 1, hint: 'The model file was written by another format version; retrain it with this release.' },
-  FML_ERR_MODEL_TRAIN: { exitCode: 1, hint: 'Training failed; check that both classes are present in the training data.' },
+  FML_ERR_MODEL_TRAIN: {
+    exitCode: 1,
+    hint: 'Training failed; check the training data (a classifier needs both classes, a normal-profile detector needs normal recordings long enough for its window).',
+  },
   FML_ERR_BACKEND_UNAVAILABLE: { exitCode: 1, hint: 'Reinstall with `npm ci`; @tensorflow/tfjs and @tensorflow/tfjs-backend-wasm are required.' },
   // evaluation
-  FML_ERR_PROTOCOL_UNKNOWN: { exitCode: 2, hint: 'Choose --protocol study or group-out.' },
+  FML_ERR_PROTOCOL_UNKNOWN: { exitCode: 2, hint: 'Choose --protocol study, group-out, cv or online.' },
 } as const satisfies Record<string, { exitCode: 1 | 2; statusCode?: number; hint: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,20 +1,19 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { loadDataset } from '../datasets/dataset.js';
+import { DEFAULT_ALERT_RULE } from '../detectors/alert-rule.js';
+import { PROFILE_KINDS, type ProfileKind } from '../detectors/normal-profile.js';
+import { SidecarError } from '../errors.js';
 import type { PositiveClass } from '../evaluation/metrics.js';
 import { PROTOCOLS, runProtocol, type ProtocolName } from '../evaluation/protocols.js';
 import { formatTables, resultRows } from '../evaluation/report.js';
 import { renderRocSvg } from '../evaluation/roc-svg.js';
-import { CLASSIFIER_KINDS, type ClassifierKind } from '../models/classifier.js';
+import { CLASSIFIER_KINDS, type ClassifierKind, type Json } from '../models/classifier.js';
 import { getClassifierSpec } from '../models/index.js';
-import { SidecarError } from '../errors.js';
 import type { TraceFormatName } from '../traces/trace-format.js';
-import { addFeatureFlags } from './feature-flags.js';
 import { evaluateOnline, type OnlineFlags } from './evaluate-online.js';
-import { DEFAULT_ALERT_RULE } from '../detectors/alert-rule.js';
-import { PROFILE_KINDS, type ProfileKind } from '../detectors/normal-profile.js';
+import { addFeatureFlags } from './feature-flags.js';
 import { collectHyper, parseChoice, parseFormat, parseInteger, thresholdOption, toFeatureOptions, type FeatureFlags } from './options.js';
-import type { Json } from '../models/classifier.js';
 import { createProgress } from './progress.js';
 
 interface EvaluateFlags extends FeatureFlags, Omit<OnlineFlags, 'json' | 'quiet' | 'data' | 'seed'> {
@@ -39,7 +38,7 @@ export function evaluateCommand(): Command {
     .description('train and test the classifiers under an evaluation protocol and print precision, recall, F1 and ROC AUC')
     .requiredOption('--data <dir>', 'data set folder')
     .option('--manifest <csv>', 'label recordings from a CSV path,label,group instead of folder names')
-    .addOption(new Option('--protocol <name>', 'study: the thesis 50/50 split; group-out: leave one plugin out; cv: stratified 5-fold cross-validation; online: normal-profile detectors replayed call by call').argParser(parseChoice([...PROTOCOLS, 'online'] as const)).default('study'))
+    .addOption(new Option('--protocol <name>', 'study: the thesis 50/50 split; group-out: leave one plugin out; cv: stratified 5-fold cross-validation; online: window detectors replayed call by call (see --detectors)').argParser(parseChoice([...PROTOCOLS, 'online'] as const)).default('study'))
     .addOption(new Option('--models <list>', 'comma-separated classifiers').argParser(parseModelList).default([...CLASSIFIER_KINDS], CLASSIFIER_KINDS.join(',')))
     .addOption(new Option('--seed <n>', 'seed for every random draw').argParser(parseInteger(0)).default(42))
     .option('--hyper <model.key=value>', 'override a hyper-parameter of one classifier (repeatable), e.g. ab.nEstimators=300', collectHyper, {})

@@ -20,6 +20,7 @@
 import type { Tensor2D } from '@tensorflow/tfjs';
 import { SidecarError } from '../errors.js';
 import type { FitOptions, Json } from '../models/classifier.js';
+import { fieldError, hyperError, intHyper, isInteger, numberHyper, readFloat64Array } from '../models/params.js';
 import type { DenseLayer } from '../models/mlp.js';
 import { loadTensorflow, type TfBackendName } from '../models/tf-backend.js';
 import { createRandom, randomInt, shuffleInPlace, type Random } from '../util/random.js';
@@ -91,31 +92,31 @@ export function resolveAutoencoderHyper(hyper: Record<string, Json>): Autoencode
   for (const [key, value] of Object.entries(hyper)) {
     switch (key) {
       case 'windowSize':
-        out.windowSize = intHyper(key, value, 1, 1_000_000);
+        out.windowSize = intHyper('autoencoder', key, value, 1, 1_000_000);
         break;
       case 'stride':
-        out.stride = intHyper(key, value, 1, 1_000_000);
+        out.stride = intHyper('autoencoder', key, value, 1, 1_000_000);
         break;
       case 'maxWindows':
-        out.maxWindows = intHyper(key, value, 1, 10_000_000);
+        out.maxWindows = intHyper('autoencoder', key, value, 1, 10_000_000);
         break;
       case 'hiddenLayers':
-        if (!Array.isArray(value) || value.length === 0 || !value.every((u) => isInt(u) && u >= 1 && u <= 4096)) {
-          throw badHyper(key, value, 'a non-empty array of layer widths (integers 1..4096)');
+        if (!Array.isArray(value) || value.length === 0 || !value.every((u) => isInteger(u) && u >= 1 && u <= 4096)) {
+          throw hyperError('autoencoder', key, value, 'a non-empty array of layer widths (integers 1..4096)');
         }
         out.hiddenLayers = value as number[];
         break;
       case 'epochs':
-        out.epochs = intHyper(key, value, 1, 1_000_000);
+        out.epochs = intHyper('autoencoder', key, value, 1, 1_000_000);
         break;
       case 'batchSize':
-        out.batchSize = intHyper(key, value, 1, 1_000_000);
+        out.batchSize = intHyper('autoencoder', key, value, 1, 1_000_000);
         break;
       case 'learningRate':
-        out.learningRate = numberHyper(key, value, (v) => v > 0 && v <= 10, 'a number in (0, 10]');
+        out.learningRate = numberHyper('autoencoder', key, value, (v) => v > 0 && v <= 10, 'a number in (0, 10]');
         break;
       case 'errorQuantile':
-        out.errorQuantile = numberHyper(key, value, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
+        out.errorQuantile = numberHyper('autoencoder', key, value, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
         break;
       default:
         throw new SidecarError(
@@ -321,41 +322,44 @@ export class AutoencoderStream implements ProfileStream {
  */
 export function autoencoderFromParams(params: { [key: string]: Json }): AutoencoderProfile {
   const { windowSize, stride, errorReference } = params;
-  if (!isInt(windowSize) || windowSize < 1) throw badParam('windowSize', 'a positive integer');
-  if (!isInt(stride) || stride < 1) throw badParam('stride', 'a positive integer');
+  if (!isInteger(windowSize) || windowSize < 1) throw fieldError('autoencoder profile', 'windowSize', 'a positive integer');
+  if (!isInteger(stride) || stride < 1) throw fieldError('autoencoder profile', 'stride', 'a positive integer');
   const rawVocabulary = params.vocabulary;
-  if (!Array.isArray(rawVocabulary)) throw badParam('vocabulary', 'an array of call ids');
+  if (!Array.isArray(rawVocabulary)) throw fieldError('autoencoder profile', 'vocabulary', 'an array of call ids');
   const vocabulary = new Int32Array(rawVocabulary.length);
   rawVocabulary.forEach((id, i) => {
-    if (!isInt(id) || id < 0 || id >= CALL_ID_COUNT || (i > 0 && id <= vocabulary[i - 1])) {
-      throw badParam('vocabulary', `ascending distinct call ids in [0, ${CALL_ID_COUNT}) (index ${i} is ${JSON.stringify(id)})`);
+    if (!isInteger(id) || id < 0 || id >= CALL_ID_COUNT || (i > 0 && id <= vocabulary[i - 1])) {
+      const what = `ascending distinct call ids in [0, ${CALL_ID_COUNT}) (index ${i} is ${JSON.stringify(id)})`;
+      throw fieldError('autoencoder profile', 'vocabulary', what);
     }
     vocabulary[i] = id;
   });
   const slots = vocabulary.length + 1;
-  const scale = finiteArray(params.scale, slots, 'scale');
-  if (scale.some((s) => !(s > 0))) throw badParam('scale', 'positive numbers');
+  const scale = readFloat64Array('autoencoder profile', params.scale, slots, 'scale');
+  if (scale.some((s) => !(s > 0))) throw fieldError('autoencoder profile', 'scale', 'positive numbers');
   const rawLayers = params.layers;
-  if (!Array.isArray(rawLayers) || rawLayers.length < 2) throw badParam('layers', 'an array of at least 2 layers');
+  if (!Array.isArray(rawLayers) || rawLayers.length < 2) throw fieldError('autoencoder profile', 'layers', 'an array of at least 2 layers');
   const layers: DenseLayer[] = [];
   let expectedInputs = slots;
   rawLayers.forEach((raw, l) => {
     const name = `layers[${l}]`;
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw badParam(name, 'an object');
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw fieldError('autoencoder profile', name, 'an object');
     const { inputs, outputs } = raw;
-    if (inputs !== expectedInputs) throw badParam(`${name}.inputs`, `${expectedInputs} (the previous layer's outputs)`);
-    if (!isInt(outputs) || outputs < 1) throw badParam(`${name}.outputs`, 'a positive integer');
-    if (l === rawLayers.length - 1 && outputs !== slots) throw badParam(`${name}.outputs`, `${slots} (the input slots) on the output layer`);
+    if (inputs !== expectedInputs) throw fieldError('autoencoder profile', `${name}.inputs`, `${expectedInputs} (the previous layer's outputs)`);
+    if (!isInteger(outputs) || outputs < 1) throw fieldError('autoencoder profile', `${name}.outputs`, 'a positive integer');
+    if (l === rawLayers.length - 1 && outputs !== slots) {
+      throw fieldError('autoencoder profile', `${name}.outputs`, `${slots} (the input slots) on the output layer`);
+    }
     layers.push({
       inputs,
       outputs,
-      weights: finiteArray(raw.weights, inputs * outputs, `${name}.weights`),
-      biases: finiteArray(raw.biases, outputs, `${name}.biases`),
+      weights: readFloat64Array('autoencoder profile', raw.weights, inputs * outputs, `${name}.weights`),
+      biases: readFloat64Array('autoencoder profile', raw.biases, outputs, `${name}.biases`),
     });
     expectedInputs = outputs;
   });
   if (typeof errorReference !== 'number' || !Number.isFinite(errorReference) || !(errorReference > 0)) {
-    throw badParam('errorReference', 'a positive number');
+    throw fieldError('autoencoder profile', 'errorReference', 'a positive number');
   }
   const meta: { [key: string]: Json } = {};
   for (const key of ['hyper', 'training'] as const) if (params[key] !== undefined) meta[key] = params[key];
@@ -606,37 +610,4 @@ function sigmoid(z: number): number {
 
 function hyperToJson(h: AutoencoderHyper): { [key: string]: Json } {
   return { ...h, hiddenLayers: [...h.hiddenLayers] };
-}
-
-function isInt(v: Json | undefined): v is number {
-  return typeof v === 'number' && Number.isInteger(v);
-}
-
-function intHyper(key: string, value: Json, min: number, max: number): number {
-  if (!isInt(value) || value < min || value > max) throw badHyper(key, value, `an integer in [${min}, ${max}]`);
-  return value;
-}
-
-function numberHyper(key: string, value: Json, ok: (v: number) => boolean, what: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) throw badHyper(key, value, what);
-  return value;
-}
-
-function badHyper(key: string, value: Json, what: string): SidecarError {
-  return new SidecarError('FML_ERR_CONFIG_INVALID', `autoencoder hyper-parameter ${key}=${JSON.stringify(value)} must be ${what}`);
-}
-
-function badParam(field: string, what: string): SidecarError {
-  return new SidecarError('FML_ERR_MODEL_FILE_INVALID', `autoencoder profile field "${field}" must be ${what}`);
-}
-
-function finiteArray(value: Json | undefined, length: number, field: string): Float64Array {
-  if (!Array.isArray(value) || value.length !== length) throw badParam(field, `an array of ${length} numbers`);
-  const out = new Float64Array(length);
-  for (let i = 0; i < length; i++) {
-    const v = value[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw badParam(field, `finite numbers (index ${i} is ${JSON.stringify(v)})`);
-    out[i] = v;
-  }
-  return out;
 }

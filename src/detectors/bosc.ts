@@ -17,6 +17,7 @@
  */
 import { SidecarError } from '../errors.js';
 import type { FitOptions, Json } from '../models/classifier.js';
+import { invalidHyper, invalidParam, readIntegerOption } from '../models/params.js';
 import { createRandom, shuffleInPlace } from '../util/random.js';
 import {
   CALL_ID_COUNT,
@@ -379,27 +380,13 @@ export function boscEpochShares(profile: BoscProfile, seq: ArrayLike<number>): F
 }
 
 function readOptions(source: Record<string, Json>, fail: (field: string, what: string) => never): BoscOptions {
-  const int = (field: keyof BoscOptions, max: number): number => {
-    const v = source[field] ?? DEFAULTS[field];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
-      fail(field, `must be an integer from 1 to ${max} (got ${JSON.stringify(v)})`);
-    }
-    return v;
-  };
+  const int = (field: keyof BoscOptions, max: number): number => readIntegerOption(source, field, DEFAULTS[field], max, fail);
   return {
     windowSize: int('windowSize', BOSC_MAX_WINDOW),
     stride: int('stride', 1_000_000),
     maxBags: int('maxBags', 10_000_000),
     epochWindows: int('epochWindows', 10_000_000),
   };
-}
-
-function badParam(field: string, what: string): never {
-  throw new SidecarError('FML_ERR_MODEL_FILE_INVALID', `bosc parameter "${field}" ${what}`);
-}
-
-function badHyper(field: string, what: string): never {
-  throw new SidecarError('FML_ERR_CONFIG_INVALID', `bosc hyper-parameter "${field}" ${what}`);
 }
 
 function compareBags(bags: Int32Array, W: number, a: number, b: number): number {
@@ -427,7 +414,7 @@ export const boscSpec: NormalProfileSpec = {
   defaults: { ...DEFAULTS },
 
   async fit(normal: readonly Int32Array[], hyper: Record<string, Json>, options: FitOptions): Promise<BoscProfile> {
-    const opts = readOptions(hyper, badHyper);
+    const opts = readOptions(hyper, (field, what) => invalidHyper(field, what, 'bosc'));
     const W = opts.windowSize;
     const seen = new Set<string>();
     const distinct: Int32Array[] = [];
@@ -464,32 +451,32 @@ export const boscSpec: NormalProfileSpec = {
   },
 
   fromParams(params: { [key: string]: Json }): BoscProfile {
-    const opts = readOptions(params, badParam);
+    const opts = readOptions(params, (field, what) => invalidParam(field, what, 'bosc'));
     const W = opts.windowSize;
     if (params.base !== CALL_ID_COUNT) {
-      badParam('base', `must be ${CALL_ID_COUNT}, the call-table size the bags were stored with (got ${JSON.stringify(params.base)})`);
+      invalidParam('base', `must be ${CALL_ID_COUNT}, the call-table size the bags were stored with (got ${JSON.stringify(params.base)})`, 'bosc');
     }
     const sizes = { trainingWindows: 0, distinctBags: 0 };
     for (const field of ['trainingWindows', 'distinctBags'] as const) {
       const v = params[field] ?? 0;
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) badParam(field, `must be a non-negative integer (got ${JSON.stringify(v)})`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) invalidParam(field, `must be a non-negative integer (got ${JSON.stringify(v)})`, 'bosc');
       sizes[field] = v;
     }
     const raw = params.bags;
     if (!Array.isArray(raw) || raw.length === 0 || raw.length % W !== 0) {
-      badParam('bags', `must be a non-empty array whose length is a multiple of windowSize ${W}`);
+      invalidParam('bags', `must be a non-empty array whose length is a multiple of windowSize ${W}`, 'bosc');
     }
     const bags = new Int32Array(raw.length);
     for (let i = 0; i < raw.length; i++) {
       const id = raw[i];
       if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= CALL_ID_COUNT) {
-        badParam('bags', `entry ${i} must be a call id in [0, ${CALL_ID_COUNT}) (got ${JSON.stringify(id)})`);
+        invalidParam('bags', `entry ${i} must be a call id in [0, ${CALL_ID_COUNT}) (got ${JSON.stringify(id)})`, 'bosc');
       }
-      if (i % W !== 0 && id < bags[i - 1]) badParam('bags', `bag ${Math.floor(i / W)} is not sorted ascending`);
+      if (i % W !== 0 && id < bags[i - 1]) invalidParam('bags', `bag ${Math.floor(i / W)} is not sorted ascending`, 'bosc');
       bags[i] = id;
     }
     for (let b = 1; b < bags.length / W; b++) {
-      if (compareBags(bags, W, b - 1, b) >= 0) badParam('bags', `bag ${b} is not above bag ${b - 1} (bags must be distinct and sorted)`);
+      if (compareBags(bags, W, b - 1, b) >= 0) invalidParam('bags', `bag ${b} is not above bag ${b - 1} (bags must be distinct and sorted)`, 'bosc');
     }
     return new BoscProfile(opts, bags, sizes);
   },

@@ -10,6 +10,7 @@
  */
 import { SidecarError } from '../errors.js';
 import type { FitOptions, Json } from '../models/classifier.js';
+import { invalidHyper, invalidParam, readIntegerOption } from '../models/params.js';
 import {
   CALL_ID_COUNT,
   UNKNOWN_CALL,
@@ -234,23 +235,9 @@ export class StideStream implements ProfileStream {
 }
 
 function readOptions(source: Record<string, Json>, fail: (field: string, what: string) => never): StideOptions {
-  const k = source.k ?? DEFAULTS.k;
-  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > STIDE_MAX_K) {
-    fail('k', `must be an integer from 1 to ${STIDE_MAX_K} (got ${JSON.stringify(k)})`);
-  }
-  const windowSize = source.windowSize ?? DEFAULTS.windowSize;
-  if (typeof windowSize !== 'number' || !Number.isInteger(windowSize) || windowSize < 1 || windowSize > STIDE_MAX_WINDOW) {
-    fail('windowSize', `must be an integer from 1 to ${STIDE_MAX_WINDOW} (got ${JSON.stringify(windowSize)})`);
-  }
+  const k = readIntegerOption(source, 'k', DEFAULTS.k, STIDE_MAX_K, fail);
+  const windowSize = readIntegerOption(source, 'windowSize', DEFAULTS.windowSize, STIDE_MAX_WINDOW, fail);
   return { k, windowSize };
-}
-
-function badParam(field: string, what: string): never {
-  throw new SidecarError('FML_ERR_MODEL_FILE_INVALID', `stide parameter "${field}" ${what}`);
-}
-
-function badHyper(field: string, what: string): never {
-  throw new SidecarError('FML_ERR_CONFIG_INVALID', `stide hyper-parameter "${field}" ${what}`);
 }
 
 /**
@@ -269,7 +256,7 @@ export const stideSpec: NormalProfileSpec = {
   defaults: { ...DEFAULTS },
 
   async fit(normal: readonly Int32Array[], hyper: Record<string, Json>, options: FitOptions): Promise<StideProfile> {
-    const opts = readOptions(hyper, badHyper);
+    const opts = readOptions(hyper, (field, what) => invalidHyper(field, what, 'stide'));
     const keys = new Set<number>();
     const high = CALL_ID_COUNT ** (opts.k - 1);
     for (let s = 0; s < normal.length; s++) {
@@ -288,19 +275,19 @@ export const stideSpec: NormalProfileSpec = {
   },
 
   fromParams(params: { [key: string]: Json }): StideProfile {
-    const opts = readOptions(params, badParam);
+    const opts = readOptions(params, (field, what) => invalidParam(field, what, 'stide'));
     if (params.base !== CALL_ID_COUNT) {
-      badParam('base', `must be ${CALL_ID_COUNT}, the call-table size these keys were packed with (got ${JSON.stringify(params.base)})`);
+      invalidParam('base', `must be ${CALL_ID_COUNT}, the call-table size these keys were packed with (got ${JSON.stringify(params.base)})`, 'stide');
     }
     const database = params.database;
-    if (!Array.isArray(database) || database.length === 0) badParam('database', 'must be a non-empty array of packed k-gram keys');
+    if (!Array.isArray(database) || database.length === 0) invalidParam('database', 'must be a non-empty array of packed k-gram keys', 'stide');
     const limit = CALL_ID_COUNT ** opts.k;
     const keys: number[] = new Array<number>(database.length);
     let previous = -1;
     for (let i = 0; i < database.length; i++) {
       const key = database[i];
       if (typeof key !== 'number' || !Number.isInteger(key) || key < 0 || key >= limit || key <= previous) {
-        badParam('database', `entry ${i} must be an integer in [0, ${limit}) above the previous entry (got ${JSON.stringify(key)})`);
+        invalidParam('database', `entry ${i} must be an integer in [0, ${limit}) above the previous entry (got ${JSON.stringify(key)})`, 'stide');
       }
       keys[i] = key;
       previous = key;

@@ -23,17 +23,19 @@ import {
   binFeatures,
   checkTrainingSet,
   createYielder,
+  predictTreeBinned,
+  resolveMaxFeatures,
+  sigmoid,
+} from './tree-core.js';
+import {
   hyperChoice,
   hyperNumber,
   invalidParam,
   mergeHyper,
-  predictTreeBinned,
   readChoice,
   readNumber,
   readNumberArray,
-  resolveMaxFeatures,
-  sigmoid,
-} from './tree-core.js';
+} from './params.js';
 
 /** Boosting variants: discrete SAMME or real SAMME.R. */
 export const ADABOOST_ALGORITHMS = ['SAMME', 'SAMME.R'] as const;

@@ -11,12 +11,9 @@ import {
   binFeatures,
   checkTrainingSet,
   checkLeafShares,
-  hyperNumber,
-  invalidParam,
-  mergeHyper,
-  readNumber,
   resolveMaxFeatures,
 } from './tree-core.js';
+import { hyperNumber, invalidParam, mergeHyper, readNumber } from './params.js';
 
 /**
  * A trained tree: scores from the flat arrays of a one-tree {@link TreeEnsemble} whose leaf

@@ -18,12 +18,10 @@ import {
   binFeatures,
   checkTrainingSet,
   createYielder,
-  hyperNumber,
-  mergeHyper,
   predictTreeBinned,
-  readNumber,
   sigmoid,
 } from './tree-core.js';
+import { hyperNumber, mergeHyper, readNumber } from './params.js';
 
 class GradientBoostingClassifier implements Classifier {
   readonly kind = 'xgb' as const;

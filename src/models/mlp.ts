@@ -14,6 +14,7 @@ import { SidecarError } from '../errors.js';
 import { createRandom, shuffleInPlace, type Random } from '../util/random.js';
 import type { Scalar, Tensor2D, Variable } from '@tensorflow/tfjs';
 import type { Classifier, ClassifierSpec, FitOptions, Json, TrainingSet } from './classifier.js';
+import { fieldError, hyperError, intHyper, isInteger, numberHyper, readFloat64Array } from './params.js';
 import { loadTensorflow, type TensorflowModule, type TfBackendName } from './tf-backend.js';
 
 /** Resolved MLP hyper-parameters (see {@link mlpSpec} for defaults and reasons). */
@@ -101,34 +102,34 @@ export function resolveMlpHyper(hyper: Record<string, Json>): MlpHyper {
   for (const [key, value] of Object.entries(hyper)) {
     switch (key) {
       case 'hiddenLayers':
-        if (!Array.isArray(value) || value.length === 0 || !value.every((u) => isInt(u) && u >= 1 && u <= 4096)) {
-          throw badHyper(key, value, 'a non-empty array of layer widths (integers 1..4096)');
+        if (!Array.isArray(value) || value.length === 0 || !value.every((u) => isInteger(u) && u >= 1 && u <= 4096)) {
+          throw hyperError('MLP', key, value, 'a non-empty array of layer widths (integers 1..4096)');
         }
         out.hiddenLayers = value as number[];
         break;
       case 'epochs':
-        out.epochs = intHyper(key, value, 1, 1_000_000);
+        out.epochs = intHyper('MLP', key, value, 1, 1_000_000);
         break;
       case 'batchSize':
-        out.batchSize = value === 'auto' ? 'auto' : intHyper(key, value, 1, 1_000_000);
+        out.batchSize = value === 'auto' ? 'auto' : intHyper('MLP', key, value, 1, 1_000_000);
         break;
       case 'learningRate':
-        out.learningRate = numberHyper(key, value, (v) => v > 0 && v <= 10, 'a number in (0, 10]');
+        out.learningRate = numberHyper('MLP', key, value, (v) => v > 0 && v <= 10, 'a number in (0, 10]');
         break;
       case 'l2':
-        out.l2 = numberHyper(key, value, (v) => v >= 0, 'a number >= 0');
+        out.l2 = numberHyper('MLP', key, value, (v) => v >= 0, 'a number >= 0');
         break;
       case 'validationFraction':
-        out.validationFraction = numberHyper(key, value, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
+        out.validationFraction = numberHyper('MLP', key, value, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
         break;
       case 'patience':
-        out.patience = intHyper(key, value, 1, 1_000_000);
+        out.patience = intHyper('MLP', key, value, 1, 1_000_000);
         break;
       case 'maxRowPasses':
-        out.maxRowPasses = intHyper(key, value, 1, Number.MAX_SAFE_INTEGER);
+        out.maxRowPasses = intHyper('MLP', key, value, 1, Number.MAX_SAFE_INTEGER);
         break;
       case 'standardize':
-        if (typeof value !== 'boolean') throw badHyper(key, value, 'true or false');
+        if (typeof value !== 'boolean') throw hyperError('MLP', key, value, 'true or false');
         out.standardize = value;
         break;
       default:
@@ -235,32 +236,32 @@ export class MlpClassifier implements Classifier {
  */
 export function mlpFromParams(params: { [key: string]: Json }): MlpClassifier {
   const nFeatures = params.nFeatures;
-  if (!isInt(nFeatures) || nFeatures < 1) throw badParam('nFeatures', 'a positive integer');
+  if (!isInteger(nFeatures) || nFeatures < 1) throw fieldError('MLP model', 'nFeatures', 'a positive integer');
   const rawLayers = params.layers;
-  if (!Array.isArray(rawLayers) || rawLayers.length === 0) throw badParam('layers', 'a non-empty array');
+  if (!Array.isArray(rawLayers) || rawLayers.length === 0) throw fieldError('MLP model', 'layers', 'a non-empty array');
   const layers: DenseLayer[] = [];
   let expectedInputs = nFeatures;
   rawLayers.forEach((raw, l) => {
     const name = `layers[${l}]`;
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw badParam(name, 'an object');
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw fieldError('MLP model', name, 'an object');
     const { inputs, outputs } = raw;
-    if (inputs !== expectedInputs) throw badParam(`${name}.inputs`, `${expectedInputs} (the previous layer's outputs)`);
-    if (!isInt(outputs) || outputs < 1) throw badParam(`${name}.outputs`, 'a positive integer');
-    if (l === rawLayers.length - 1 && outputs !== 1) throw badParam(`${name}.outputs`, '1 on the output layer');
+    if (inputs !== expectedInputs) throw fieldError('MLP model', `${name}.inputs`, `${expectedInputs} (the previous layer's outputs)`);
+    if (!isInteger(outputs) || outputs < 1) throw fieldError('MLP model', `${name}.outputs`, 'a positive integer');
+    if (l === rawLayers.length - 1 && outputs !== 1) throw fieldError('MLP model', `${name}.outputs`, '1 on the output layer');
     layers.push({
       inputs,
       outputs,
-      weights: finiteArray(raw.weights, inputs * outputs, `${name}.weights`),
-      biases: finiteArray(raw.biases, outputs, `${name}.biases`),
+      weights: readFloat64Array('MLP model', raw.weights, inputs * outputs, `${name}.weights`),
+      biases: readFloat64Array('MLP model', raw.biases, outputs, `${name}.biases`),
     });
     expectedInputs = outputs;
   });
   const hasShift = params.inputShift !== undefined && params.inputShift !== null;
   const hasScale = params.inputScale !== undefined && params.inputScale !== null;
-  if (hasShift !== hasScale) throw badParam(hasShift ? 'inputScale' : 'inputShift', 'present together with the other');
-  const inputShift = hasShift ? finiteArray(params.inputShift, nFeatures, 'inputShift') : null;
-  const inputScale = hasScale ? finiteArray(params.inputScale, nFeatures, 'inputScale') : null;
-  if (inputScale !== null && inputScale.some((s) => !(s > 0))) throw badParam('inputScale', 'positive numbers');
+  if (hasShift !== hasScale) throw fieldError('MLP model', hasShift ? 'inputScale' : 'inputShift', 'present together with the other');
+  const inputShift = hasShift ? readFloat64Array('MLP model', params.inputShift, nFeatures, 'inputShift') : null;
+  const inputScale = hasScale ? readFloat64Array('MLP model', params.inputScale, nFeatures, 'inputScale') : null;
+  if (inputScale !== null && inputScale.some((s) => !(s > 0))) throw fieldError('MLP model', 'inputScale', 'positive numbers');
   const meta: { [key: string]: Json } = {};
   for (const key of ['hyper', 'training'] as const) if (params[key] !== undefined) meta[key] = params[key];
   return new MlpClassifier({ nFeatures, layers, inputShift, inputScale }, meta);
@@ -538,37 +539,4 @@ function validationLoss(
     loss.dispose();
   }
   return sum / rows.length;
-}
-
-function isInt(v: Json | undefined): v is number {
-  return typeof v === 'number' && Number.isInteger(v);
-}
-
-function intHyper(key: string, value: Json, min: number, max: number): number {
-  if (!isInt(value) || value < min || value > max) throw badHyper(key, value, `an integer in [${min}, ${max}]`);
-  return value;
-}
-
-function numberHyper(key: string, value: Json, ok: (v: number) => boolean, what: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) throw badHyper(key, value, what);
-  return value;
-}
-
-function badHyper(key: string, value: Json, what: string): SidecarError {
-  return new SidecarError('FML_ERR_CONFIG_INVALID', `MLP hyper-parameter ${key}=${JSON.stringify(value)} must be ${what}`);
-}
-
-function badParam(field: string, what: string): SidecarError {
-  return new SidecarError('FML_ERR_MODEL_FILE_INVALID', `MLP model field "${field}" must be ${what}`);
-}
-
-function finiteArray(value: Json | undefined, length: number, field: string): Float64Array {
-  if (!Array.isArray(value) || value.length !== length) throw badParam(field, `an array of ${length} numbers`);
-  const out = new Float64Array(length);
-  for (let i = 0; i < length; i++) {
-    const v = value[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw badParam(field, `finite numbers (index ${i} is ${JSON.stringify(v)})`);
-    out[i] = v;
-  }
-  return out;
 }

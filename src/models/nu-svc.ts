@@ -19,6 +19,7 @@ import { createRequire } from 'node:module';
 import { SidecarError } from '../errors.js';
 import { createRandom, shuffleInPlace, type Random } from '../util/random.js';
 import type { Classifier, ClassifierSpec, FitOptions, Json, TrainingSet } from './classifier.js';
+import { fieldError, hyperError, intHyper, numberHyper, readFiniteNumber, readFloat64Array } from './params.js';
 import { fitPlatt, plattProbability } from './platt.js';
 import { withoutNewProcessHandlers } from './tf-backend.js';
 
@@ -134,19 +135,19 @@ export function resolveNuSvcHyper(hyper: Record<string, Json>): NuSvcHyper {
   for (const [key, value] of Object.entries(hyper)) {
     switch (key) {
       case 'nu':
-        out.nu = numberHyper(key, value, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
+        out.nu = numberHyper('Nu-SVC', key, value, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
         break;
       case 'gamma':
-        out.gamma = value === 'scale' ? 'scale' : numberHyper(key, value, (v) => v > 0, "'scale' or a number > 0");
+        out.gamma = value === 'scale' ? 'scale' : numberHyper('Nu-SVC', key, value, (v) => v > 0, "'scale' or a number > 0");
         break;
       case 'maxTrainRows':
-        out.maxTrainRows = intHyper(key, value, 10, 1_000_000);
+        out.maxTrainRows = intHyper('Nu-SVC', key, value, 10, 1_000_000);
         break;
       case 'plattFolds':
-        out.plattFolds = intHyper(key, value, 2, 20);
+        out.plattFolds = intHyper('Nu-SVC', key, value, 2, 20);
         break;
       case 'tolerance':
-        out.tolerance = numberHyper(key, value, (v) => v > 0 && v < 1, 'a number in (0, 1)');
+        out.tolerance = numberHyper('Nu-SVC', key, value, (v) => v > 0 && v < 1, 'a number in (0, 1)');
         break;
       default:
         throw new SidecarError('FML_ERR_CONFIG_INVALID', `unknown Nu-SVC hyper-parameter "${key}"; known: ${Object.keys(NU_SVC_DEFAULTS).join(', ')}`);
@@ -302,15 +303,17 @@ export class NuSvcClassifier implements Classifier {
  */
 export function nuSvcFromParams(params: { [key: string]: Json }): NuSvcClassifier {
   const nFeatures = params.nFeatures;
-  if (typeof nFeatures !== 'number' || !Number.isInteger(nFeatures) || nFeatures < 1) throw badParam('nFeatures', 'a positive integer');
-  const gamma = finiteNumber(params.gamma, 'gamma');
-  if (!(gamma > 0)) throw badParam('gamma', 'a number > 0');
-  const rho = finiteNumber(params.rho, 'rho');
-  if (!Array.isArray(params.coef) || params.coef.length === 0) throw badParam('coef', 'a non-empty array of numbers');
-  const coef = finiteArray(params.coef, params.coef.length, 'coef');
-  const supportVectors = finiteArray(params.supportVectors, coef.length * nFeatures, 'supportVectors');
-  const A = finiteNumber(params.plattA, 'plattA');
-  const B = finiteNumber(params.plattB, 'plattB');
+  if (typeof nFeatures !== 'number' || !Number.isInteger(nFeatures) || nFeatures < 1) {
+    throw fieldError('Nu-SVC model', 'nFeatures', 'a positive integer');
+  }
+  const gamma = readFiniteNumber('Nu-SVC model', params.gamma, 'gamma');
+  if (!(gamma > 0)) throw fieldError('Nu-SVC model', 'gamma', 'a number > 0');
+  const rho = readFiniteNumber('Nu-SVC model', params.rho, 'rho');
+  if (!Array.isArray(params.coef) || params.coef.length === 0) throw fieldError('Nu-SVC model', 'coef', 'a non-empty array of numbers');
+  const coef = readFloat64Array('Nu-SVC model', params.coef, params.coef.length, 'coef');
+  const supportVectors = readFloat64Array('Nu-SVC model', params.supportVectors, coef.length * nFeatures, 'supportVectors');
+  const A = readFiniteNumber('Nu-SVC model', params.plattA, 'plattA');
+  const B = readFiniteNumber('Nu-SVC model', params.plattB, 'plattB');
   const meta: { [key: string]: Json } = {};
   for (const key of ['hyper', 'training'] as const) if (params[key] !== undefined) meta[key] = params[key];
   return new NuSvcClassifier({ nFeatures, gamma, rho, coef, supportVectors }, { A, B }, meta);
@@ -664,40 +667,4 @@ function checkTrainingSet(data: TrainingSet): void {
       if (!Number.isFinite(row[j])) throw new SidecarError('FML_ERR_MODEL_TRAIN', `Nu-SVC: row ${i}, feature ${j} is ${row[j]}`);
     }
   }
-}
-
-function intHyper(key: string, value: Json, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw badHyper(key, value, `an integer in [${min}, ${max}]`);
-  }
-  return value;
-}
-
-function numberHyper(key: string, value: Json, ok: (v: number) => boolean, what: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) throw badHyper(key, value, what);
-  return value;
-}
-
-function badHyper(key: string, value: Json, what: string): SidecarError {
-  return new SidecarError('FML_ERR_CONFIG_INVALID', `Nu-SVC hyper-parameter ${key}=${JSON.stringify(value)} must be ${what}`);
-}
-
-function badParam(field: string, what: string): SidecarError {
-  return new SidecarError('FML_ERR_MODEL_FILE_INVALID', `Nu-SVC model field "${field}" must be ${what}`);
-}
-
-function finiteNumber(value: Json | undefined, field: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw badParam(field, 'a finite number');
-  return value;
-}
-
-function finiteArray(value: Json | undefined, length: number, field: string): Float64Array {
-  if (!Array.isArray(value) || value.length !== length) throw badParam(field, `an array of ${length} numbers`);
-  const out = new Float64Array(length);
-  for (let i = 0; i < length; i++) {
-    const v = value[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw badParam(field, `finite numbers (index ${i} is ${JSON.stringify(v)})`);
-    out[i] = v;
-  }
-  return out;
 }

@@ -14,13 +14,9 @@ import {
   checkLeafShares,
   checkTrainingSet,
   createYielder,
-  hyperBoolean,
-  hyperNumber,
-  invalidHyper,
-  mergeHyper,
-  readNumber,
   resolveMaxFeatures,
 } from './tree-core.js';
+import { hyperBoolean, hyperNumber, invalidHyper, mergeHyper, readNumber } from './params.js';
 
 class RandomForestClassifier implements Classifier {
   readonly kind = 'rf' as const;

@@ -10,9 +10,8 @@
 import type { Classifier, ClassifierSpec, FitOptions, Json, TrainingSet } from './classifier.js';
 import { SidecarError } from '../errors.js';
 import { createRandom, shuffleInPlace } from '../util/random.js';
+import { checkTrainingSet, createYielder, sigmoid } from './tree-core.js';
 import {
-  checkTrainingSet,
-  createYielder,
   hyperBoolean,
   hyperChoice,
   hyperNumber,
@@ -20,8 +19,7 @@ import {
   readChoice,
   readNumber,
   readNumberArray,
-  sigmoid,
-} from './tree-core.js';
+} from './params.js';
 
 /** Losses that give probabilities. */
 export const SGD_LOSSES = ['log_loss', 'modified_huber'] as const;

@@ -16,6 +16,7 @@
 import { SidecarError } from '../errors.js';
 import { type Random, randomInt } from '../util/random.js';
 import type { Json, TrainingSet } from './classifier.js';
+import { type HyperValues, invalidHyper, invalidParam, readNumberArray } from './params.js';
 
 // ---------------------------------------------------------------------------------------------
 // Binning
@@ -1014,134 +1015,6 @@ export function checkTrainingSet(data: TrainingSet): TrainingShape {
     );
   }
   return { nRows, nFeatures, nPositive };
-}
-
-/**
- * Rejects a model file.
- * @throws SidecarError FML_ERR_MODEL_FILE_INVALID, always, naming `field`.
- */
-export function invalidParam(field: string, what: string): never {
-  throw new SidecarError('FML_ERR_MODEL_FILE_INVALID', `model parameter "${field}" ${what}`);
-}
-
-/**
- * Reads a model parameter that must be an array of finite numbers.
- * @param length required length, when given.
- * @throws SidecarError FML_ERR_MODEL_FILE_INVALID naming the field.
- */
-export function readNumberArray(params: { [key: string]: Json }, field: string, length?: number): number[] {
-  const v = params[field];
-  if (!Array.isArray(v)) return invalidParam(field, 'is missing or not an array');
-  if (length !== undefined && v.length !== length) invalidParam(field, `has ${v.length} entries, expected ${length}`);
-  const out = new Array<number>(v.length);
-  for (let i = 0; i < v.length; i++) {
-    const e = v[i];
-    if (typeof e !== 'number' || !Number.isFinite(e)) invalidParam(field, `entry ${i} is not a finite number`);
-    out[i] = e;
-  }
-  return out;
-}
-
-/**
- * Reads a finite numeric model parameter, optionally an integer within [min, max].
- * @throws SidecarError FML_ERR_MODEL_FILE_INVALID naming the field.
- */
-export function readNumber(
-  params: { [key: string]: Json },
-  field: string,
-  check: { integer?: boolean; min?: number; max?: number } = {},
-): number {
-  const v = params[field];
-  if (typeof v !== 'number' || !Number.isFinite(v)) return invalidParam(field, 'is missing or not a finite number');
-  if (check.integer === true && !Number.isInteger(v)) invalidParam(field, `is ${v}, not an integer`);
-  if (check.min !== undefined && v < check.min) invalidParam(field, `is ${v}, below ${check.min}`);
-  if (check.max !== undefined && v > check.max) invalidParam(field, `is ${v}, above ${check.max}`);
-  return v;
-}
-
-/**
- * Reads a string model parameter that must be one of `allowed`.
- * @throws SidecarError FML_ERR_MODEL_FILE_INVALID naming the field.
- */
-export function readChoice<T extends string>(params: { [key: string]: Json }, field: string, allowed: readonly T[]): T {
-  const v = params[field];
-  const found = allowed.find((a) => a === v);
-  if (found === undefined) return invalidParam(field, `must be one of ${allowed.join(', ')}`);
-  return found;
-}
-
-/** Hyper-parameters after defaults are applied and unknown names rejected. */
-export type HyperValues = Readonly<Record<string, Json>>;
-
-/**
- * Rejects a hyper-parameter.
- * @throws SidecarError FML_ERR_CONFIG_INVALID, always, naming `name`.
- */
-export function invalidHyper(name: string, what: string): never {
-  throw new SidecarError('FML_ERR_CONFIG_INVALID', `hyper-parameter "${name}" ${what}`);
-}
-
-/**
- * Applies `hyper` over `defaults`.
- * @throws SidecarError FML_ERR_CONFIG_INVALID for a name `defaults` does not have.
- */
-export function mergeHyper(defaults: HyperValues, hyper: Record<string, Json>, kind: string): HyperValues {
-  for (const key of Object.keys(hyper)) {
-    if (!Object.prototype.hasOwnProperty.call(defaults, key)) {
-      invalidHyper(key, `is not known to ${kind}; known: ${Object.keys(defaults).join(', ')}`);
-    }
-  }
-  return { ...defaults, ...hyper };
-}
-
-/**
- * A numeric hyper-parameter within [min, max]; `null` reads as `Infinity` when `nullIsInfinity`.
- * @throws SidecarError FML_ERR_CONFIG_INVALID when out of range or not a number.
- */
-export function hyperNumber(
-  h: HyperValues,
-  name: string,
-  check: {
-    integer?: boolean;
-    min?: number;
-    max?: number;
-    minExclusive?: boolean;
-    maxExclusive?: boolean;
-    nullIsInfinity?: boolean;
-  } = {},
-): number {
-  const v = h[name];
-  if (v === null && check.nullIsInfinity === true) return Infinity;
-  if (typeof v !== 'number' || !Number.isFinite(v)) return invalidHyper(name, `must be a finite number, got ${JSON.stringify(v)}`);
-  if (check.integer === true && !Number.isInteger(v)) invalidHyper(name, `must be an integer, got ${v}`);
-  if (check.min !== undefined && (check.minExclusive === true ? v <= check.min : v < check.min)) {
-    invalidHyper(name, `must be ${check.minExclusive === true ? 'above' : 'at least'} ${check.min}, got ${v}`);
-  }
-  if (check.max !== undefined && (check.maxExclusive === true ? v >= check.max : v > check.max)) {
-    invalidHyper(name, `must be ${check.maxExclusive === true ? 'below' : 'at most'} ${check.max}, got ${v}`);
-  }
-  return v;
-}
-
-/**
- * A string hyper-parameter that must be one of `allowed`.
- * @throws SidecarError FML_ERR_CONFIG_INVALID when it is not.
- */
-export function hyperChoice<T extends string>(h: HyperValues, name: string, allowed: readonly T[]): T {
-  const v = h[name];
-  const found = allowed.find((a) => a === v);
-  if (found === undefined) return invalidHyper(name, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
-  return found;
-}
-
-/**
- * A boolean hyper-parameter.
- * @throws SidecarError FML_ERR_CONFIG_INVALID when the value is not a boolean.
- */
-export function hyperBoolean(h: HyperValues, name: string): boolean {
-  const v = h[name];
-  if (typeof v !== 'boolean') return invalidHyper(name, `must be true or false, got ${JSON.stringify(v)}`);
-  return v;
 }
 
 /**
