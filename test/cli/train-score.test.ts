@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFile } from '../../src/models/model-file.js';
 import { scoreTraceFile } from '../../src/models/score-trace.js';
 import { runCli } from '../helpers/run-cli.js';
+import { HAS_SHARED_DATA, SYSDIG_DATA } from '../helpers/shared-data.js';
 
 // A toy app: normal runs serve files; attack runs also spawn a shell.
 const NORMAL = ['accept4', 'read', 'stat', 'openat', 'read', 'close', 'write', 'close'];
@@ -97,5 +98,24 @@ describe('errors', () => {
     const r = await runCli(['score', '--model', out, junk]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/FML_ERR_TRACE_(UNKNOWN_FORMAT|EMPTY).*junk\.bin/);
+  });
+});
+
+describe.skipIf(!HAS_SHARED_DATA)('score on real recordings', () => {
+  it('a run scores the same from its stripped log and from its raw sysdig -pc text', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'fml-real-'));
+    const out = path.join(dir, 'ab.json');
+    // ngram 1: the raw text carries thread ids, the stripped log does not, so pairs would differ
+    const train = await runCli(['train', '--data', SYSDIG_DATA, '--model', 'ab', '--ngram', '1', '--out', out, '--quiet']);
+    expect(train.code).toBe(0);
+    const stripped = path.join(SYSDIG_DATA, 'wordpress/exec/warfare-1.log');
+    const raw = path.join(SYSDIG_DATA, 'raw-sysdig-sample/wordpress/logs/anormal/sysdig/warfare-1.log');
+    const r = await runCli(['score', '--model', out, '--json', stripped, raw]);
+    expect(r.code).toBe(0);
+    const [a, b] = (JSON.parse(r.stdout) as { results: { format: string; events: number; maxScore: number; alert: boolean }[] }).results;
+    expect([a.format, b.format]).toEqual(['sysdig-stripped', 'sysdig']);
+    expect(a.events).toBe(b.events);
+    expect(a.maxScore).toBe(b.maxScore);
+    expect(a.alert).toBe(true);
   });
 });
