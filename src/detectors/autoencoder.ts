@@ -22,7 +22,7 @@ import { SidecarError } from '../errors.js';
 import type { FitOptions, Json } from '../models/classifier.js';
 import { fieldError, hyperError, intHyper, isInteger, numberHyper, readFloat64Array } from '../models/params.js';
 import type { DenseLayer } from '../models/mlp.js';
-import { loadTensorflow, type TfBackendName } from '../models/tf-backend.js';
+import { loadTensorflow } from '../models/tf-backend.js';
 import { createRandom, randomInt, shuffleInPlace, type Random } from '../util/random.js';
 import {
   CALL_ID_COUNT,

@@ -15,18 +15,10 @@
 import type { Classifier, ClassifierSpec, FitOptions, Json, TrainingSet } from './classifier.js';
 import { SidecarError } from '../errors.js';
 import { createRandom } from '../util/random.js';
-import {
-  MAX_BINS_LIMIT,
-  type Tree,
-  TreeEnsemble,
-  TreeGrower,
-  binFeatures,
-  checkTrainingSet,
-  createYielder,
-  predictTreeBinned,
-  resolveMaxFeatures,
-  sigmoid,
-} from './tree-core.js';
+import { MAX_BINS_LIMIT, binFeatures } from './tree-binning.js';
+import { type Tree, TreeGrower, predictTreeBinned, resolveMaxFeatures } from './tree-grower.js';
+import { TreeEnsemble } from './tree-ensemble.js';
+import { checkTrainingSet, createYielder, sigmoid } from './fit-helpers.js';
 import {
   hyperChoice,
   hyperNumber,

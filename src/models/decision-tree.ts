@@ -4,15 +4,10 @@
  */
 import type { Classifier, ClassifierSpec, FitOptions, Json, TrainingSet } from './classifier.js';
 import { createRandom } from '../util/random.js';
-import {
-  MAX_BINS_LIMIT,
-  TreeEnsemble,
-  TreeGrower,
-  binFeatures,
-  checkTrainingSet,
-  checkLeafShares,
-  resolveMaxFeatures,
-} from './tree-core.js';
+import { MAX_BINS_LIMIT, binFeatures } from './tree-binning.js';
+import { TreeGrower, resolveMaxFeatures } from './tree-grower.js';
+import { TreeEnsemble, checkLeafShares } from './tree-ensemble.js';
+import { checkTrainingSet } from './fit-helpers.js';
 import { hyperNumber, invalidParam, mergeHyper, readNumber } from './params.js';
 
 /**

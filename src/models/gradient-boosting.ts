@@ -10,17 +10,10 @@
  */
 import type { Classifier, ClassifierSpec, FitOptions, Json, TrainingSet } from './classifier.js';
 import { createRandom, randomInt } from '../util/random.js';
-import {
-  MAX_BINS_LIMIT,
-  type Tree,
-  TreeEnsemble,
-  TreeGrower,
-  binFeatures,
-  checkTrainingSet,
-  createYielder,
-  predictTreeBinned,
-  sigmoid,
-} from './tree-core.js';
+import { MAX_BINS_LIMIT, binFeatures } from './tree-binning.js';
+import { type Tree, TreeGrower, predictTreeBinned } from './tree-grower.js';
+import { TreeEnsemble } from './tree-ensemble.js';
+import { checkTrainingSet, createYielder, sigmoid } from './fit-helpers.js';
 import { hyperNumber, mergeHyper, readNumber } from './params.js';
 
 class GradientBoostingClassifier implements Classifier {

@@ -5,17 +5,10 @@
  */
 import type { Classifier, ClassifierSpec, FitOptions, Json, TrainingSet } from './classifier.js';
 import { createRandom, randomInt } from '../util/random.js';
-import {
-  MAX_BINS_LIMIT,
-  type Tree,
-  TreeEnsemble,
-  TreeGrower,
-  binFeatures,
-  checkLeafShares,
-  checkTrainingSet,
-  createYielder,
-  resolveMaxFeatures,
-} from './tree-core.js';
+import { MAX_BINS_LIMIT, binFeatures } from './tree-binning.js';
+import { type Tree, TreeGrower, resolveMaxFeatures } from './tree-grower.js';
+import { TreeEnsemble, checkLeafShares } from './tree-ensemble.js';
+import { checkTrainingSet, createYielder } from './fit-helpers.js';
 import { hyperBoolean, hyperNumber, invalidHyper, mergeHyper, readNumber } from './params.js';
 
 class RandomForestClassifier implements Classifier {

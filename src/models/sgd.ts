@@ -10,7 +10,7 @@
 import type { Classifier, ClassifierSpec, FitOptions, Json, TrainingSet } from './classifier.js';
 import { SidecarError } from '../errors.js';
 import { createRandom, shuffleInPlace } from '../util/random.js';
-import { checkTrainingSet, createYielder, sigmoid } from './tree-core.js';
+import { checkTrainingSet, createYielder, sigmoid } from './fit-helpers.js';
 import {
   hyperBoolean,
   hyperChoice,

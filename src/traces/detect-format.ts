@@ -9,7 +9,7 @@ import { straceFormat } from './strace.js';
 import { sysdigJsonFormat } from './sysdig-json.js';
 import { sysdigStrippedFormat } from './sysdig-stripped.js';
 import { sysdigFormat } from './sysdig.js';
-import { TRACE_FORMAT_NAMES, type TraceFormat, type TraceFormatName } from './trace-format.js';
+import { TRACE_FORMAT_NAMES, type TraceFormat } from './trace-format.js';
 
 /**
  * Every format, in detection order. The most specific come first: JSON, then the column layouts

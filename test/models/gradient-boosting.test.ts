@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { gradientBoostingSpec } from '../../src/models/gradient-boosting.js';
-import { TreeEnsemble, sigmoid } from '../../src/models/tree-core.js';
+import { TreeEnsemble } from '../../src/models/tree-ensemble.js';
+import { sigmoid } from '../../src/models/fit-helpers.js';
 import {
   STUDY_TITLE,
   accuracy,

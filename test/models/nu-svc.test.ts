@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { TrainingSet } from '../../src/models/classifier.js';
-import {
-  NuSvcClassifier,
-  loadLibsvm,
-  maxFeasibleNu,
-  nuSvcSpec,
-  rbfDecisionValue,
-  scaleGamma,
-  stratifiedSubsample,
-  trainRbfDecision,
-} from '../../src/models/nu-svc.js';
+import { loadLibsvm, maxFeasibleNu, trainRbfDecision } from '../../src/models/libsvm-train.js';
+import { NuSvcClassifier, nuSvcSpec, scaleGamma, stratifiedSubsample } from '../../src/models/nu-svc.js';
+import { rbfDecisionValue } from '../../src/models/rbf-decision.js';
 import { createRandom } from '../../src/util/random.js';
 import {
   f1Score,
@@ -21,7 +14,7 @@ import {
   studyDataSkipReason,
 } from './helpers/study-data.js';
 
-/** The parts of libsvm-js the tests use beyond what nu-svc.ts declares. */
+/** The parts of libsvm-js the tests use beyond what libsvm-train.ts declares. */
 interface LibsvmForTests {
   new (options: Record<string, string | number | boolean>): {
     train(X: readonly ArrayLike<number>[], y: ArrayLike<number>): void;

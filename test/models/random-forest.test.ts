@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomForestSpec } from '../../src/models/random-forest.js';
-import { TreeEnsemble } from '../../src/models/tree-core.js';
+import { TreeEnsemble } from '../../src/models/tree-ensemble.js';
 import {
   STUDY_TITLE,
   accuracy,

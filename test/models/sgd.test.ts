@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sgdSpec } from '../../src/models/sgd.js';
-import { sigmoid } from '../../src/models/tree-core.js';
+import { sigmoid } from '../../src/models/fit-helpers.js';
 import {
   STUDY_TITLE,
   accuracy,

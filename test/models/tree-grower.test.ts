@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { SidecarError } from '../../src/errors.js';
 import { createRandom } from '../../src/util/random.js';
-import {
-  type BinnedFeatures,
-  type Tree,
-  TreeEnsemble,
-  TreeGrower,
-  type TreeGrowthOptions,
-  binFeatures,
-  predictTree,
-  predictTreeBinned,
-} from '../../src/models/tree-core.js';
+import { type BinnedFeatures, binFeatures } from '../../src/models/tree-binning.js';
+import { type Tree, TreeGrower, type TreeGrowthOptions, predictTree, predictTreeBinned } from '../../src/models/tree-grower.js';
+import { TreeEnsemble } from '../../src/models/tree-ensemble.js';
 
 const GINI: TreeGrowthOptions = {
   criterion: 'gini',
