@@ -78,5 +78,6 @@ function toJsonRow(r: OnlineResult): Record<string, unknown> {
     attacks: r.attacks,
     normals: r.normals,
     thresholds: r.thresholds,
+    firstAlerts: r.firstAlerts,
   };
 }

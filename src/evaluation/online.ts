@@ -1,7 +1,7 @@
 import type { Dataset, Recording } from '../datasets/dataset.js';
 import { loadStudySplit } from '../datasets/study-split.js';
 import { AlertState, quietThreshold, type AlertRule } from '../detectors/alert-rule.js';
-import { callId } from '../detectors/normal-profile.js';
+import { callId, type ProfileContribution } from '../detectors/normal-profile.js';
 import { assignFolds } from '../models/threshold.js';
 import { readTraceFile } from '../traces/read-trace.js';
 import { median } from '../util/stats.js';
@@ -40,10 +40,14 @@ export interface OnlineResult {
   attacks: number;
   normals: number;
   thresholds: number[];
+  /** Per flagged recording: where its first alert fired and the tokens that drove it. */
+  firstAlerts: { id: string; calls: number; top: ProfileContribution[] }[];
 }
 
 /** Folds of training recordings used to set each fold's alert threshold. */
 const THRESHOLD_FOLDS = 5;
+/** Tokens named per alert. */
+const EXPLAIN_TOP = 5;
 
 /**
  * The online protocol: each test recording is replayed call by call through the window tracker
@@ -117,7 +121,9 @@ export function windowScores(detector: WindowDetector, replay: Replay, stride: n
 }
 
 interface Outcome {
+  id: string;
   label: 0 | 1;
+  top: ProfileContribution[];
   alerts: number;
   firstAlert: number | null;
   calls: number;
@@ -125,11 +131,13 @@ interface Outcome {
 
 function replayAlerts(detector: WindowDetector, rule: AlertRule, replay: Replay, stride: number): Outcome {
   const alert = new AlertState(rule);
-  const outcome: Outcome = { label: replay.label, alerts: 0, firstAlert: null, calls: replay.calls.length };
+  const outcome: Outcome = { id: replay.id, label: replay.label, top: [], alerts: 0, firstAlert: null, calls: replay.calls.length };
   replayWindows(replay, detector.windowSize, stride, () => detector.createState(), (state, seen) => {
-    if (alert.push(state.score())) {
-      outcome.alerts++;
-      outcome.firstAlert ??= seen;
+    if (!alert.push(state.score())) return;
+    outcome.alerts++;
+    if (outcome.firstAlert === null) {
+      outcome.firstAlert = seen;
+      outcome.top = state.explain(EXPLAIN_TOP);
     }
   });
   return outcome;
@@ -156,5 +164,6 @@ function summarise(detector: string, split: 'study' | 'group-out', outcomes: rea
     attacks: attacks.length,
     normals: normals.length,
     thresholds,
+    firstAlerts: outcomes.filter((o) => o.firstAlert !== null).map((o) => ({ id: o.id, calls: o.firstAlert as number, top: o.top })),
   };
 }

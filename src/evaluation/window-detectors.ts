@@ -1,10 +1,11 @@
-import { countTokens } from '../features/bag-of-syscalls.js';
+import { countTokens, normaliseCounts } from '../features/bag-of-syscalls.js';
 import { fitFeatureSpec } from '../features/extract.js';
 import type { FeatureOptions } from '../features/extract.js';
 import { fitScaling, applyScaling } from '../features/scaling.js';
 import { getProfileSpec } from '../detectors/index.js';
-import { callId, callName, type ProfileKind } from '../detectors/normal-profile.js';
+import { callId, callName, type ProfileContribution, type ProfileKind } from '../detectors/normal-profile.js';
 import type { Classifier, ClassifierKind } from '../models/classifier.js';
+import { explainScore } from '../models/explain.js';
 import { getClassifierSpec } from '../models/index.js';
 import type { SyscallEvent } from '../traces/syscall-event.js';
 import { createBagWindow } from '../windows/bag-window.js';
@@ -21,6 +22,8 @@ export interface Replay {
 /** Per-stream state that can score the window ending at its latest call. */
 export interface ScoringState extends StreamState {
   score(): number;
+  /** The calls or tokens that drove the current score, most first (named in every alert). */
+  explain(top: number): ProfileContribution[];
 }
 
 /** A trained window detector: what the online protocol (and later the sidecar) replays. */
@@ -75,6 +78,7 @@ export function profileTrainer(kind: ProfileKind): DetectorTrainer {
               return true;
             },
             score: () => stream.score(),
+            explain: (top) => stream.explain(top),
           };
         },
       };
@@ -123,12 +127,21 @@ export function supervisedTrainer(kind: ClassifierKind, options: SupervisedWindo
       const first = await fit(windows);
       const witnesses = selectWitnesses(windows, train, first, options.witnessShare);
       const classifier = await fit(witnesses);
+      const baseline = normaliseCounts(new Float64Array(spec.vocabulary.length), 1, spec.normalisation);
+      applyScaling(spec.scaling, baseline);
       return {
         name,
         windowSize: options.windowSize,
         createState() {
           const bag = createBagWindow(spec, policy);
-          return { push: (event) => bag.push(event), score: () => classifier.predictProba(bag.vector()) };
+          return {
+            push: (event) => bag.push(event),
+            score: () => classifier.predictProba(bag.vector()),
+            explain: (top) =>
+              explainScore(classifier, bag.vector(), baseline, spec.vocabulary, top)
+                .filter((c) => c.delta > 0)
+                .map((c) => ({ feature: c.feature, weight: c.delta })),
+          };
         },
       };
     },

@@ -53,6 +53,10 @@ describe('online protocol', () => {
     // one false alert over 400 + 400 + 401 normal calls
     expect(r.falseAlertsPerMillion).toBeCloseTo(1e6 / 1201, 6);
     expect([r.attacks, r.normals]).toEqual([3, 3]);
+    // every alert names the foreign call sequences
+    const attackAlert = r.firstAlerts.find((a) => a.id === 'exec/a-1.txt');
+    expect(attackAlert?.calls).toBe(225);
+    expect(attackAlert?.top[0]?.feature).toMatch(/clone|execve|wait4/);
   });
 
   it('gives the same result twice (determinism)', async () => {
