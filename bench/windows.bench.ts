@@ -1,8 +1,7 @@
 import { loadDataset } from '../src/datasets/dataset.js';
 import { getProfileSpec } from '../src/detectors/index.js';
-import { callId, PROFILE_KINDS } from '../src/detectors/normal-profile.js';
-import { replayEvent, replayWindows, profileTrainer, type Replay } from '../src/evaluation/window-detectors.js';
-import { readTraceFile } from '../src/traces/read-trace.js';
+import { PROFILE_KINDS } from '../src/detectors/normal-profile.js';
+import { profileTrainer, readReplay, replayEvent, replayWindows, type Replay } from '../src/evaluation/window-detectors.js';
 import { requireData, SYSDIG_DATA } from './data.js';
 import { printJson } from './system.js';
 
@@ -14,14 +13,9 @@ import { printJson } from './system.js';
 export async function run(): Promise<void> {
   if (!requireData()) return;
   const dataset = await loadDataset(SYSDIG_DATA);
+  // One stream per recording, as the study's logs carry no thread ids anyway.
   const replays: Replay[] = [];
-  for (const r of dataset.recordings) {
-    const ids: number[] = [];
-    await readTraceFile(r.path, (e) => {
-      if (e.kind === 'syscall') ids.push(callId(e.name));
-    });
-    replays.push({ id: r.id, label: r.label, calls: Int32Array.from(ids), tids: new Int32Array(ids.length).fill(-1) });
-  }
+  for (const r of dataset.recordings) replays.push(await readReplay(r.path, r.id, r.label));
   const train = replays.filter((r) => r.label === 0).slice(0, 40);
   const test = replays.slice(0, 120);
   const total = test.reduce((s, r) => s + r.calls.length, 0);

@@ -21,7 +21,8 @@ import type { Tensor2D } from '@tensorflow/tfjs';
 import { SidecarError } from '../errors.js';
 import type { FitOptions, Json } from '../models/classifier.js';
 import { fieldError, hyperError, intHyper, isInteger, numberHyper, readFloat64Array } from '../models/params.js';
-import type { DenseLayer } from '../models/mlp.js';
+import { denseLayersFromValues, initialDenseWeights, readDenseLayers, runDenseLayers, type DenseLayer } from '../models/dense-network.js';
+import { sigmoid } from '../models/fit-helpers.js';
 import { loadTensorflow } from '../models/tf-backend.js';
 import { createRandom, randomInt, shuffleInPlace, type Random } from '../util/random.js';
 import {
@@ -148,27 +149,9 @@ export interface AutoencoderWeights {
  * buffer per layer output and is reused between calls; the result is its last buffer.
  */
 export function autoencoderForward(layers: readonly DenseLayer[], x: ArrayLike<number>, scratch?: Float64Array[]): Float64Array {
-  const bufs = scratch ?? layers.map((layer) => new Float64Array(layer.outputs));
-  let input: ArrayLike<number> = x;
-  for (let l = 0; l < layers.length; l++) {
-    const { inputs, outputs, weights: w, biases } = layers[l];
-    const out = bufs[l];
-    out.set(biases);
-    for (let i = 0; i < inputs; i++) {
-      const xi = input[i];
-      // Most slots of a window are empty and ReLU zeroes many hidden units: skip their rows.
-      if (xi === 0) continue;
-      const row = i * outputs;
-      for (let j = 0; j < outputs; j++) out[j] += xi * w[row + j];
-    }
-    if (l < layers.length - 1) {
-      for (let j = 0; j < outputs; j++) if (out[j] < 0) out[j] = 0;
-    } else {
-      for (let j = 0; j < outputs; j++) out[j] = sigmoid(out[j]);
-    }
-    input = out;
-  }
-  return bufs[layers.length - 1];
+  const out = runDenseLayers(layers, x, scratch ?? layers.map((layer) => new Float64Array(layer.outputs)));
+  for (let j = 0; j < out.length; j++) out[j] = sigmoid(out[j]);
+  return out;
 }
 
 /** A trained or loaded autoencoder profile. */
@@ -339,25 +322,7 @@ export function autoencoderFromParams(params: { [key: string]: Json }): Autoenco
   if (scale.some((s) => !(s > 0))) throw fieldError('autoencoder profile', 'scale', 'positive numbers');
   const rawLayers = params.layers;
   if (!Array.isArray(rawLayers) || rawLayers.length < 2) throw fieldError('autoencoder profile', 'layers', 'an array of at least 2 layers');
-  const layers: DenseLayer[] = [];
-  let expectedInputs = slots;
-  rawLayers.forEach((raw, l) => {
-    const name = `layers[${l}]`;
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw fieldError('autoencoder profile', name, 'an object');
-    const { inputs, outputs } = raw;
-    if (inputs !== expectedInputs) throw fieldError('autoencoder profile', `${name}.inputs`, `${expectedInputs} (the previous layer's outputs)`);
-    if (!isInteger(outputs) || outputs < 1) throw fieldError('autoencoder profile', `${name}.outputs`, 'a positive integer');
-    if (l === rawLayers.length - 1 && outputs !== slots) {
-      throw fieldError('autoencoder profile', `${name}.outputs`, `${slots} (the input slots) on the output layer`);
-    }
-    layers.push({
-      inputs,
-      outputs,
-      weights: readFloat64Array('autoencoder profile', raw.weights, inputs * outputs, `${name}.weights`),
-      biases: readFloat64Array('autoencoder profile', raw.biases, outputs, `${name}.biases`),
-    });
-    expectedInputs = outputs;
-  });
+  const layers = readDenseLayers('autoencoder profile', rawLayers, slots, { count: slots, what: `${slots} (the input slots) on the output layer` });
   if (typeof errorReference !== 'number' || !Number.isFinite(errorReference) || !(errorReference > 0)) {
     throw fieldError('autoencoder profile', 'errorReference', 'a positive number');
   }
@@ -398,7 +363,7 @@ export async function fitAutoencoder(
   const { tf, backend } = await loadTensorflow();
   const batchSize = Math.min(h.batchSize, sampled.length);
   const sizes = [slots, ...h.hiddenLayers, slots];
-  const init = initialWeights(sizes, random);
+  const init = initialDenseWeights(sizes, random);
   const vars = init.map(({ values, shape }) => tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'))));
   const optimizer = tf.train.adam(h.learningRate);
   const xBuf = new Float32Array(batchSize * slots);
@@ -438,15 +403,10 @@ export async function fitAutoencoder(
       // Lets timers (progress bars, signals) run between epochs.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    layers = [];
-    for (let l = 0; l + 1 < sizes.length; l++) {
-      layers.push({
-        inputs: sizes[l],
-        outputs: sizes[l + 1],
-        weights: Float64Array.from(vars[2 * l].dataSync()),
-        biases: Float64Array.from(vars[2 * l + 1].dataSync()),
-      });
-    }
+    layers = denseLayersFromValues(
+      sizes,
+      vars.map((v) => v.dataSync()),
+    );
   } finally {
     optimizer.dispose();
     for (const v of vars) v.dispose();
@@ -584,28 +544,6 @@ function quantile(sorted: Float64Array, q: number): number {
   const lo = Math.floor(pos);
   const hi = Math.min(lo + 1, sorted.length - 1);
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
-
-/** Seeded weight draws: He-uniform for ReLU layers, Glorot-uniform for the sigmoid output; zero biases. */
-function initialWeights(sizes: number[], random: Random): { values: Float32Array; shape: number[] }[] {
-  const out: { values: Float32Array; shape: number[] }[] = [];
-  for (let l = 0; l + 1 < sizes.length; l++) {
-    const fanIn = sizes[l];
-    const fanOut = sizes[l + 1];
-    const last = l + 2 === sizes.length;
-    const limit = last ? Math.sqrt(6 / (fanIn + fanOut)) : Math.sqrt(6 / fanIn);
-    const w = new Float32Array(fanIn * fanOut);
-    for (let i = 0; i < w.length; i++) w[i] = (2 * random() - 1) * limit;
-    out.push({ values: w, shape: [fanIn, fanOut] }, { values: new Float32Array(fanOut), shape: [fanOut] });
-  }
-  return out;
-}
-
-function sigmoid(z: number): number {
-  // Two forms so exp never overflows.
-  if (z >= 0) return 1 / (1 + Math.exp(-z));
-  const e = Math.exp(z);
-  return e / (1 + e);
 }
 
 function hyperToJson(h: AutoencoderHyper): { [key: string]: Json } {

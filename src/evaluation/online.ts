@@ -1,11 +1,10 @@
-import type { Dataset, Recording } from '../datasets/dataset.js';
-import { loadStudySplit } from '../datasets/study-split.js';
+import type { Dataset } from '../datasets/dataset.js';
 import { AlertState, quietThreshold, type AlertRule } from '../detectors/alert-rule.js';
-import { callId, type ProfileContribution } from '../detectors/normal-profile.js';
+import type { ProfileContribution } from '../detectors/normal-profile.js';
 import { assignFolds } from '../models/threshold.js';
-import { readTraceFile } from '../traces/read-trace.js';
 import { median } from '../util/stats.js';
-import { replayWindows, type DetectorTrainer, type Replay, type WindowDetector } from './window-detectors.js';
+import { protocolFolds } from './protocols.js';
+import { readReplay, replayWindows, type DetectorTrainer, type Replay, type WindowDetector } from './window-detectors.js';
 
 /** Settings of the online protocol; all chosen without looking at test recordings. */
 export interface OnlineOptions {
@@ -61,17 +60,10 @@ export async function runOnlineProtocol(dataset: Dataset, options: OnlineOptions
   const replays = new Map<string, Replay>();
   let read = 0;
   for (const recording of dataset.recordings) {
-    const ids: number[] = [];
-    const tids: number[] = [];
-    await readTraceFile(recording.path, (e) => {
-      if (e.kind !== 'syscall') return;
-      ids.push(callId(e.name));
-      tids.push(e.tid ?? -1);
-    });
-    replays.set(recording.id, { id: recording.id, label: recording.label, calls: Int32Array.from(ids), tids: Int32Array.from(tids) });
+    replays.set(recording.id, await readReplay(recording.path, recording.id, recording.label));
     options.onProgress?.(++read, dataset.recordings.length, `reading ${recording.id}`);
   }
-  const folds = await foldsOf(dataset, options.split);
+  const folds = await protocolFolds(options.split, dataset, options.seed, []);
   const results: OnlineResult[] = [];
   for (const trainer of options.detectors) {
     const outcomes: Outcome[] = [];
@@ -86,15 +78,6 @@ export async function runOnlineProtocol(dataset: Dataset, options: OnlineOptions
     results.push(summarise(trainer.name, options.split, outcomes, thresholds));
   }
   return results;
-}
-
-async function foldsOf(dataset: Dataset, split: 'study' | 'group-out'): Promise<{ train: Recording[]; test: Recording[] }[]> {
-  if (split === 'study') {
-    const s = await loadStudySplit(dataset.root, dataset.recordings);
-    return [{ train: s.train, test: s.test }];
-  }
-  const groups = [...new Set(dataset.recordings.map((r) => r.group))].sort();
-  return groups.map((g) => ({ train: dataset.recordings.filter((r) => r.group !== g), test: dataset.recordings.filter((r) => r.group === g) }));
 }
 
 /** Fits on all training recordings; the threshold comes from out-of-fold scores of the normal ones. */

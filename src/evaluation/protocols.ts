@@ -57,27 +57,7 @@ export interface ProtocolResult {
 export async function runProtocol(protocol: string, dataset: Dataset, options: ProtocolOptions): Promise<ProtocolResult> {
   const notes: string[] = [];
   if (dataset.unlabelled.length > 0) notes.push(`left out ${dataset.unlabelled.length} file(s) outside a label folder: ${dataset.unlabelled.slice(0, 3).join(', ')}${dataset.unlabelled.length > 3 ? ', …' : ''}`);
-  let folds: { train: Recording[]; test: Recording[] }[];
-  if (protocol === 'study') {
-    const split = await loadStudySplit(dataset.root, dataset.recordings);
-    for (const row of split.missingRows) notes.push(`study split: row ${row.id} (${row.split}) left out, its log is not in the data (${row.note})`);
-    folds = [{ train: split.train, test: split.test }];
-  } else if (protocol === 'group-out') {
-    const groups = [...new Set(dataset.recordings.map((r) => r.group))].sort();
-    folds = groups.map((g) => ({
-      train: dataset.recordings.filter((r) => r.group !== g),
-      test: dataset.recordings.filter((r) => r.group === g),
-    }));
-    notes.push(`group-out: ${groups.length} folds (${groups.join(', ')})`);
-  } else if (protocol === 'cv') {
-    const folds5 = assignFolds(dataset.recordings.map((r) => r.label), [], CV_FOLDS, options.seed);
-    folds = Array.from({ length: CV_FOLDS }, (_, f) => ({
-      train: dataset.recordings.filter((_, i) => folds5[i] !== f),
-      test: dataset.recordings.filter((_, i) => folds5[i] === f),
-    }));
-  } else {
-    throw new SidecarError('FML_ERR_PROTOCOL_UNKNOWN', `unknown protocol "${protocol}"; choose one of ${PROTOCOLS.join(', ')}`);
-  }
+  const folds = await protocolFolds(protocol, dataset, options.seed, notes);
 
   const counted = await countRecordings(dataset.recordings, options, notes);
   const runs: ProtocolRun[] = [];
@@ -116,6 +96,41 @@ export async function runProtocol(protocol: string, dataset: Dataset, options: P
     });
   }
   return { runs, notes };
+}
+
+/** A training set and the recordings held out from it. */
+export interface Fold {
+  train: Recording[];
+  test: Recording[];
+}
+
+/**
+ * The folds of a protocol: the study's split (one fold), one fold per group, or seeded
+ * stratified 5-fold cross-validation. Left-out rows and the fold list go into `notes`.
+ * @throws SidecarError FML_ERR_PROTOCOL_UNKNOWN, FML_ERR_SPLIT_INVALID
+ */
+export async function protocolFolds(protocol: string, dataset: Dataset, seed: number, notes: string[]): Promise<Fold[]> {
+  if (protocol === 'study') {
+    const split = await loadStudySplit(dataset.root, dataset.recordings);
+    for (const row of split.missingRows) notes.push(`study split: row ${row.id} (${row.split}) left out, its log is not in the data (${row.note})`);
+    return [{ train: split.train, test: split.test }];
+  }
+  if (protocol === 'group-out') {
+    const groups = [...new Set(dataset.recordings.map((r) => r.group))].sort();
+    notes.push(`group-out: ${groups.length} folds (${groups.join(', ')})`);
+    return groups.map((g) => ({
+      train: dataset.recordings.filter((r) => r.group !== g),
+      test: dataset.recordings.filter((r) => r.group === g),
+    }));
+  }
+  if (protocol === 'cv') {
+    const folds = assignFolds(dataset.recordings.map((r) => r.label), [], CV_FOLDS, seed);
+    return Array.from({ length: CV_FOLDS }, (_, f) => ({
+      train: dataset.recordings.filter((_, i) => folds[i] !== f),
+      test: dataset.recordings.filter((_, i) => folds[i] === f),
+    }));
+  }
+  throw new SidecarError('FML_ERR_PROTOCOL_UNKNOWN', `unknown protocol "${protocol}"; choose one of ${PROTOCOLS.join(', ')}`);
 }
 
 /** Reads and counts every recording once; all folds and classifiers reuse the counts. */

@@ -1,4 +1,4 @@
-import { countTokens, normaliseCounts } from '../features/bag-of-syscalls.js';
+import { countTokens } from '../features/bag-of-syscalls.js';
 import { fitFeatureSpec } from '../features/extract.js';
 import type { FeatureOptions } from '../features/extract.js';
 import { fitScaling, applyScaling } from '../features/scaling.js';
@@ -7,6 +7,7 @@ import { callId, callName, type ProfileContribution, type ProfileKind } from '..
 import type { Classifier, ClassifierKind } from '../models/classifier.js';
 import { explainScore } from '../models/explain.js';
 import { getClassifierSpec } from '../models/index.js';
+import { readTraceFile } from '../traces/read-trace.js';
 import type { SyscallEvent } from '../traces/syscall-event.js';
 import { createBagWindow } from '../windows/bag-window.js';
 import { TRACKER_DEFAULTS, WindowTracker, type StreamState } from '../windows/window-tracker.js';
@@ -36,6 +37,18 @@ export interface WindowDetector {
 export interface DetectorTrainer {
   readonly name: string;
   fit(train: readonly Replay[], seed: number): Promise<WindowDetector>;
+}
+
+/** Reads a trace file into a replay: its syscalls as ids, with thread ids where the recorder gives them. */
+export async function readReplay(path: string, id: string, label: 0 | 1): Promise<Replay> {
+  const calls: number[] = [];
+  const tids: number[] = [];
+  await readTraceFile(path, (e) => {
+    if (e.kind !== 'syscall') return;
+    calls.push(callId(e.name));
+    tids.push(e.tid ?? -1);
+  });
+  return { id, label, calls: Int32Array.from(calls), tids: Int32Array.from(tids) };
 }
 
 /** The event a replay feeds for call `i`: names resolved back from ids, threads kept. */
@@ -127,8 +140,6 @@ export function supervisedTrainer(kind: ClassifierKind, options: SupervisedWindo
       const first = await fit(windows);
       const witnesses = selectWitnesses(windows, train, first, options.witnessShare);
       const classifier = await fit(witnesses);
-      const baseline = normaliseCounts(new Float64Array(spec.vocabulary.length), 1, spec.normalisation);
-      applyScaling(spec.scaling, baseline);
       return {
         name,
         windowSize: options.windowSize,
@@ -138,7 +149,7 @@ export function supervisedTrainer(kind: ClassifierKind, options: SupervisedWindo
             push: (event) => bag.push(event),
             score: () => classifier.predictProba(bag.vector()),
             explain: (top) =>
-              explainScore(classifier, bag.vector(), baseline, spec.vocabulary, top)
+              explainScore(classifier, spec, bag.vector(), top)
                 .filter((c) => c.delta > 0)
                 .map((c) => ({ feature: c.feature, weight: c.delta })),
           };

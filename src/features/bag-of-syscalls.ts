@@ -1,8 +1,8 @@
 import type { SyscallEvent } from '../traces/syscall-event.js';
-import { UNKNOWN_TOKEN, type FeatureSpec, type Normalisation } from './feature-spec.js';
+import type { FeatureSpec, Normalisation } from './feature-spec.js';
 import { applyScaling } from './scaling.js';
 import { createTokenizer, type Tokenizer } from './tokens.js';
-import { indexVocabulary } from './vocabulary.js';
+import { slotLookup } from './vocabulary.js';
 
 /**
  * Counts a recording's (or window's) tokens into the vocabulary's slots. Built once per model
@@ -21,16 +21,13 @@ export interface BagBuilder {
 }
 
 export function createBagBuilder(spec: FeatureSpec): BagBuilder {
-  const index = indexVocabulary(spec.vocabulary);
-  const unknown = index.get(UNKNOWN_TOKEN) ?? -1;
+  const slotOf = slotLookup(spec.vocabulary);
   const counts = new Float64Array(spec.vocabulary.length);
   const tokenizer: Tokenizer = createTokenizer(spec.tokens);
   let calls = 0;
   const emit = (token: string): void => {
-    const slot = index.get(token);
-    if (slot !== undefined) counts[slot] += 1;
-    // Unseen argument tokens are too varied to mean much; unseen calls and n-grams do.
-    else if (unknown >= 0 && !token.includes(':')) counts[unknown] += 1;
+    const slot = slotOf(token);
+    if (slot >= 0) counts[slot] += 1;
   };
   return {
     add(event) {

@@ -1,10 +1,10 @@
 import type { ReadTraceOptions, TraceStats } from '../traces/read-trace.js';
 import { readTraceFile } from '../traces/read-trace.js';
 import type { TraceFormatName } from '../traces/trace-format.js';
-import { UNKNOWN_TOKEN, type FeatureSpec, type Normalisation, type Scaling, type TokenSettings } from './feature-spec.js';
+import type { FeatureSpec, Normalisation, Scaling, TokenSettings } from './feature-spec.js';
 import { countTokens, normaliseCounts } from './bag-of-syscalls.js';
 import { applyScaling, fitScaling } from './scaling.js';
-import { buildVocabulary } from './vocabulary.js';
+import { buildVocabulary, slotLookup } from './vocabulary.js';
 
 /** A whole recording reduced to token counts: read once, then vectorised under any vocabulary. */
 export interface TokenCounts {
@@ -58,12 +58,10 @@ export function fitFeatureSpec(train: readonly TokenCounts[], options: FeatureOp
  */
 export function vectorize(spec: FeatureSpec, tokens: TokenCounts): Float64Array {
   const slots = new Float64Array(spec.vocabulary.length);
-  const index = new Map(spec.vocabulary.map((t, i) => [t, i]));
-  const unknown = index.get(UNKNOWN_TOKEN) ?? -1;
+  const slotOf = slotLookup(spec.vocabulary);
   for (const [token, count] of tokens.counts) {
-    const slot = index.get(token);
-    if (slot !== undefined) slots[slot] += count;
-    else if (unknown >= 0 && !token.includes(':')) slots[unknown] += count;
+    const slot = slotOf(token);
+    if (slot >= 0) slots[slot] += count;
   }
   const out = normaliseCounts(slots, tokens.calls, spec.normalisation);
   applyScaling(spec.scaling, out);

@@ -32,7 +32,24 @@ function tokenRank(token: string): number {
   return 0;
 }
 
-/** Map from token to its vector slot, built once per model load. */
-export function indexVocabulary(vocabulary: readonly string[]): Map<string, number> {
-  return new Map(vocabulary.map((token, i) => [token, i]));
+/** Maps a token to its vector slot, or -1 when the token is not counted. */
+export type SlotLookup = (token: string) => number;
+
+const LOOKUPS = new WeakMap<readonly string[], SlotLookup>();
+
+/**
+ * The slot lookup of a vocabulary, built once per vocabulary array and shared by every bag
+ * built on it. A token outside the vocabulary counts in `UNKNOWN_TOKEN`'s slot, except
+ * argument tokens (`execve:…`): unseen ones are too varied to mean much, unseen calls and
+ * n-grams do.
+ */
+export function slotLookup(vocabulary: readonly string[]): SlotLookup {
+  let lookup = LOOKUPS.get(vocabulary);
+  if (lookup === undefined) {
+    const index = new Map(vocabulary.map((token, i) => [token, i]));
+    const unknown = index.get(UNKNOWN_TOKEN) ?? -1;
+    lookup = (token) => index.get(token) ?? (token.includes(':') ? -1 : unknown);
+    LOOKUPS.set(vocabulary, lookup);
+  }
+  return lookup;
 }

@@ -1,3 +1,6 @@
+import { normaliseCounts } from '../features/bag-of-syscalls.js';
+import type { FeatureSpec } from '../features/feature-spec.js';
+import { applyScaling } from '../features/scaling.js';
 import type { Classifier } from './classifier.js';
 
 /** A feature and how much the score fell when it was taken away. */
@@ -9,24 +12,25 @@ export interface Contribution {
 
 /**
  * The features that drove a score, model-agnostic: each feature present in the vector is set
- * to its "absent" value (`baseline`, the scaled value of a zero count) and the classifier
+ * to its "absent" value (the scaled value of a zero count under `spec`) and the classifier
  * re-scored. One extra prediction per non-zero feature: cheap for one recording or one
  * alerting window, which is where explanations are asked for.
  */
 export function explainScore(
   classifier: Classifier,
+  spec: FeatureSpec,
   vector: Float64Array,
-  baseline: Float64Array,
-  featureNames: readonly string[],
   top: number,
 ): Contribution[] {
+  const baseline = normaliseCounts(new Float64Array(spec.vocabulary.length), 1, spec.normalisation);
+  applyScaling(spec.scaling, baseline);
   const score = classifier.predictProba(vector);
   const probe = Float64Array.from(vector);
   const out: Contribution[] = [];
   for (let j = 0; j < vector.length; j++) {
     if (vector[j] === baseline[j]) continue;
     probe[j] = baseline[j];
-    out.push({ feature: featureNames[j], delta: score - classifier.predictProba(probe) });
+    out.push({ feature: spec.vocabulary[j], delta: score - classifier.predictProba(probe) });
     probe[j] = vector[j];
   }
   out.sort((a, b) => b.delta - a.delta || (a.feature < b.feature ? -1 : 1));

@@ -14,6 +14,8 @@ import { SidecarError } from '../errors.js';
 import { createRandom, shuffleInPlace, type Random } from '../util/random.js';
 import type { Scalar, Tensor2D, Variable } from '@tensorflow/tfjs';
 import type { Classifier, ClassifierSpec, FitOptions, Json, TrainingSet } from './classifier.js';
+import { denseLayersFromValues, initialDenseWeights, readDenseLayers, runDenseLayers, type DenseLayer } from './dense-network.js';
+import { sigmoid } from './fit-helpers.js';
 import { fieldError, hyperError, intHyper, isInteger, numberHyper, readFloat64Array } from './params.js';
 import { loadTensorflow, type TensorflowModule, type TfBackendName } from './tf-backend.js';
 
@@ -74,14 +76,6 @@ export const MLP_DEFAULTS: Readonly<MlpHyper> = Object.freeze({
   maxRowPasses: 2_000_000,
   standardize: false,
 });
-
-/** One dense layer: `out = act(in · W + b)`, W row-major `[inputs][outputs]`. */
-export interface DenseLayer {
-  inputs: number;
-  outputs: number;
-  weights: Float64Array;
-  biases: Float64Array;
-}
 
 /** Everything the TS forward pass needs. */
 export interface MlpWeights {
@@ -158,23 +152,7 @@ export function mlpForward(weights: MlpWeights, x: ArrayLike<number>, scratch?: 
     for (let i = 0; i < z.length; i++) z[i] = (x[i] - inputShift[i]) / inputScale[i];
     input = z;
   }
-  for (let l = 0; l < layers.length; l++) {
-    const { inputs, outputs, weights: w, biases } = layers[l];
-    const out = bufs[l];
-    out.set(biases);
-    for (let i = 0; i < inputs; i++) {
-      const xi = input[i];
-      // Bag-of-syscall rows are mostly zeros: skipping them is the cheap sparse product.
-      if (xi === 0) continue;
-      const row = i * outputs;
-      for (let j = 0; j < outputs; j++) out[j] += xi * w[row + j];
-    }
-    if (l < layers.length - 1) {
-      for (let j = 0; j < outputs; j++) if (out[j] < 0) out[j] = 0;
-    }
-    input = out;
-  }
-  return sigmoid(bufs[layers.length - 1][0]);
+  return sigmoid(runDenseLayers(layers, input, bufs)[0]);
 }
 
 function makeScratch(weights: MlpWeights): Float64Array[] {
@@ -183,12 +161,6 @@ function makeScratch(weights: MlpWeights): Float64Array[] {
   return bufs;
 }
 
-function sigmoid(z: number): number {
-  // Two forms so exp never overflows.
-  if (z >= 0) return 1 / (1 + Math.exp(-z));
-  const e = Math.exp(z);
-  return e / (1 + e);
-}
 
 /** A trained or loaded MLP. */
 export class MlpClassifier implements Classifier {
@@ -239,23 +211,7 @@ export function mlpFromParams(params: { [key: string]: Json }): MlpClassifier {
   if (!isInteger(nFeatures) || nFeatures < 1) throw fieldError('MLP model', 'nFeatures', 'a positive integer');
   const rawLayers = params.layers;
   if (!Array.isArray(rawLayers) || rawLayers.length === 0) throw fieldError('MLP model', 'layers', 'a non-empty array');
-  const layers: DenseLayer[] = [];
-  let expectedInputs = nFeatures;
-  rawLayers.forEach((raw, l) => {
-    const name = `layers[${l}]`;
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw fieldError('MLP model', name, 'an object');
-    const { inputs, outputs } = raw;
-    if (inputs !== expectedInputs) throw fieldError('MLP model', `${name}.inputs`, `${expectedInputs} (the previous layer's outputs)`);
-    if (!isInteger(outputs) || outputs < 1) throw fieldError('MLP model', `${name}.outputs`, 'a positive integer');
-    if (l === rawLayers.length - 1 && outputs !== 1) throw fieldError('MLP model', `${name}.outputs`, '1 on the output layer');
-    layers.push({
-      inputs,
-      outputs,
-      weights: readFloat64Array('MLP model', raw.weights, inputs * outputs, `${name}.weights`),
-      biases: readFloat64Array('MLP model', raw.biases, outputs, `${name}.biases`),
-    });
-    expectedInputs = outputs;
-  });
+  const layers = readDenseLayers('MLP model', rawLayers, nFeatures, { count: 1, what: '1 on the output layer' });
   const hasShift = params.inputShift !== undefined && params.inputShift !== null;
   const hasScale = params.inputScale !== undefined && params.inputScale !== null;
   if (hasShift !== hasScale) throw fieldError('MLP model', hasShift ? 'inputScale' : 'inputShift', 'present together with the other');
@@ -286,7 +242,7 @@ export async function fitMlp(data: TrainingSet, hyper: Record<string, Json>, opt
   const batchSize = Math.min(h.batchSize === 'auto' ? autoBatchSize(train.length) : h.batchSize, train.length);
   const epochs = Math.min(h.epochs, Math.max(1, Math.floor(h.maxRowPasses / train.length)));
   const sizes = [d, ...h.hiddenLayers, 1];
-  const init = initialWeights(sizes, random);
+  const init = initialDenseWeights(sizes, random);
 
   const vars = init.map(({ values, shape }) => tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'))));
   const weightVars = vars.filter((_, i) => i % 2 === 0);
@@ -352,15 +308,7 @@ export async function fitMlp(data: TrainingSet, hyper: Record<string, Json>, opt
     }
     if (epochsRun < epochs) options.onProgress?.(epochs, epochs);
     const finalValues = best !== null ? best.values : snapshot(vars);
-    const layers: DenseLayer[] = [];
-    for (let l = 0; l + 1 < sizes.length; l++) {
-      layers.push({
-        inputs: sizes[l],
-        outputs: sizes[l + 1],
-        weights: Float64Array.from(finalValues[2 * l]),
-        biases: Float64Array.from(finalValues[2 * l + 1]),
-      });
-    }
+    const layers = denseLayersFromValues(sizes, finalValues);
     return new MlpClassifier(
       {
         nFeatures: d,
@@ -430,21 +378,6 @@ function checkTrainingSet(data: TrainingSet): { n: number; d: number } {
     throw new SidecarError('FML_ERR_MODEL_TRAIN', `MLP: the training rows hold one class only (${attacks} attack of ${n})`);
   }
   return { n, d };
-}
-
-/** Seeded weight draws: He-uniform for ReLU layers, Glorot-uniform for the sigmoid output; zero biases. */
-function initialWeights(sizes: number[], random: Random): { values: Float32Array; shape: number[] }[] {
-  const out: { values: Float32Array; shape: number[] }[] = [];
-  for (let l = 0; l + 1 < sizes.length; l++) {
-    const fanIn = sizes[l];
-    const fanOut = sizes[l + 1];
-    const last = l + 2 === sizes.length;
-    const limit = last ? Math.sqrt(6 / (fanIn + fanOut)) : Math.sqrt(6 / fanIn);
-    const w = new Float32Array(fanIn * fanOut);
-    for (let i = 0; i < w.length; i++) w[i] = (2 * random() - 1) * limit;
-    out.push({ values: w, shape: [fanIn, fanOut] }, { values: new Float32Array(fanOut), shape: [fanOut] });
-  }
-  return out;
 }
 
 interface Standardisation {

@@ -1,6 +1,4 @@
 import { createBagBuilder } from '../features/bag-of-syscalls.js';
-import { normaliseCounts } from '../features/bag-of-syscalls.js';
-import { applyScaling } from '../features/scaling.js';
 import { createBagWindow } from '../windows/bag-window.js';
 import { TRACKER_DEFAULTS, WindowTracker } from '../windows/window-tracker.js';
 import { readTraceFile, type TraceStats } from '../traces/read-trace.js';
@@ -58,9 +56,7 @@ export async function scoreTraceFile(model: LoadedModel, file: string, options: 
     stats = await readTraceFile(file, (e) => bag.add(e), readOptions);
     consider(bag.vector());
   }
-  const baseline = normaliseCounts(new Float64Array(features.vocabulary.length), 1, features.normalisation);
-  applyScaling(features.scaling, baseline);
-  const top = best === undefined ? [] : explainScore(model.classifier, best, baseline, features.vocabulary, options.top ?? 5);
+  const top = best === undefined ? [] : explainScore(model.classifier, features, best, options.top ?? 5);
   return {
     file,
     format: stats.format,

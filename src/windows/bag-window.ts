@@ -1,10 +1,10 @@
 import type { SyscallEvent } from '../traces/syscall-event.js';
 import type { WindowPolicy } from './window-tracker.js';
-import { UNKNOWN_TOKEN, type FeatureSpec } from '../features/feature-spec.js';
+import type { FeatureSpec } from '../features/feature-spec.js';
 import { normaliseCounts } from '../features/bag-of-syscalls.js';
 import { applyScaling } from '../features/scaling.js';
 import { createTokenizer } from '../features/tokens.js';
-import { indexVocabulary } from '../features/vocabulary.js';
+import { slotLookup } from '../features/vocabulary.js';
 
 /** The bag of one stream's latest window: fed every call, read when the window closes. */
 export interface BagWindow {
@@ -25,8 +25,7 @@ export interface BagWindow {
  * Memory is bounded by the window: a ring of the slots each call added.
  */
 export function createBagWindow(spec: FeatureSpec, policy: WindowPolicy): BagWindow {
-  const index = indexVocabulary(spec.vocabulary);
-  const unknown = index.get(UNKNOWN_TOKEN) ?? -1;
+  const slotOf = slotLookup(spec.vocabulary);
   const tokenizer = createTokenizer(spec.tokens);
   const counts = new Float64Array(spec.vocabulary.length);
   const spanNs = policy.kind === 'time' ? BigInt(Math.round(policy.spanMs * 1e6)) : 0n;
@@ -36,9 +35,8 @@ export function createBagWindow(spec: FeatureSpec, policy: WindowPolicy): BagWin
   let head = 0;
   let slots: number[] = [];
   const emit = (token: string): void => {
-    const slot = index.get(token);
-    if (slot !== undefined) slots.push(slot);
-    else if (unknown >= 0 && !token.includes(':')) slots.push(unknown);
+    const slot = slotOf(token);
+    if (slot >= 0) slots.push(slot);
   };
   const dropOldest = (): void => {
     for (const slot of ring[head]) counts[slot] -= 1;

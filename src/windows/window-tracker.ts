@@ -55,6 +55,10 @@ interface Entry<S> {
 export class WindowTracker<S extends StreamState> {
   private readonly entries = new Map<string, Entry<S>>();
   private readonly options: WindowTrackerOptions<S>;
+  /** Time-policy span, stride and idle limit in nanoseconds, converted once. */
+  private readonly spanNs: bigint;
+  private readonly strideNs: bigint;
+  private readonly idleNs: bigint;
   private tick = 0;
   private latestNs: bigint | undefined;
   /** Streams dropped because `maxKeys` was reached. */
@@ -64,6 +68,10 @@ export class WindowTracker<S extends StreamState> {
 
   constructor(options: WindowTrackerOptions<S>) {
     this.options = options;
+    const toNs = (ms: number): bigint => BigInt(Math.round(ms * 1e6));
+    this.spanNs = options.policy.kind === 'time' ? toNs(options.policy.spanMs) : 0n;
+    this.strideNs = options.policy.kind === 'time' ? toNs(options.policy.strideMs) : 0n;
+    this.idleNs = toNs(options.idleMs);
   }
 
   get size(): number {
@@ -99,12 +107,11 @@ export class WindowTracker<S extends StreamState> {
       return;
     }
     if (event.timeNs === undefined) return;
-    const strideNs = BigInt(Math.round(policy.strideMs * 1e6));
-    if (entry.nextCloseNs === undefined) entry.nextCloseNs = event.timeNs + BigInt(Math.round(policy.spanMs * 1e6));
+    if (entry.nextCloseNs === undefined) entry.nextCloseNs = event.timeNs + this.spanNs;
     else if (event.timeNs >= entry.nextCloseNs) {
       this.close(key, entry);
       // A stream quiet for several strides closes once, then waits a whole stride again.
-      while (entry.nextCloseNs <= event.timeNs) entry.nextCloseNs += strideNs;
+      while (entry.nextCloseNs <= event.timeNs) entry.nextCloseNs += this.strideNs;
     }
   }
 
@@ -113,11 +120,10 @@ export class WindowTracker<S extends StreamState> {
    * when events carry no time). Returns how many went. Call it now and then, not per event.
    */
   evictIdle(): number {
-    const idleNs = BigInt(Math.round(this.options.idleMs * 1e6));
     let evicted = 0;
     for (const [key, entry] of this.entries) {
       const idle =
-        entry.lastNs !== undefined && this.latestNs !== undefined ? this.latestNs - entry.lastNs > idleNs : this.tick - entry.lastTick > this.options.idleCalls;
+        entry.lastNs !== undefined && this.latestNs !== undefined ? this.latestNs - entry.lastNs > this.idleNs : this.tick - entry.lastTick > this.options.idleCalls;
       // Entries are in activity order: the first one still active ends the scan.
       if (!idle) break;
       this.entries.delete(key);

@@ -3,21 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HAS_SHARED_DATA, SYSDIG_DATA } from '../helpers/shared-data.js';
+import type { ResultRow } from '../../src/evaluation/report.js';
 import { runCli } from '../helpers/run-cli.js';
-
-interface Row {
-  model: string;
-  protocol: string;
-  positive: 'attack' | 'normal';
-  precision: number;
-  recall: number;
-  f1: number;
-  auc: number;
-  tp: number;
-  fp: number;
-  tn: number;
-  fn: number;
-}
 
 describe.skipIf(!HAS_SHARED_DATA)('evaluate on the study data', () => {
   it('study protocol: both positive classes, the study split sizes, AdaBoost beyond the thesis', async () => {
@@ -25,7 +12,7 @@ describe.skipIf(!HAS_SHARED_DATA)('evaluate on the study data', () => {
     const roc = path.join(dir, 'roc.svg');
     const r = await runCli(['evaluate', '--data', SYSDIG_DATA, '--protocol', 'study', '--models', 'ab,dt', '--json', '--quiet', '--roc', roc]);
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { results: Row[]; notes: string[] };
+    const out = JSON.parse(r.stdout) as { results: ResultRow[]; notes: string[] };
     expect(out.results.map((x) => `${x.model}/${x.positive}`).sort()).toEqual(['ab/attack', 'ab/normal', 'dt/attack', 'dt/normal']);
     for (const row of out.results) {
       // 98 held-out recordings: 51 attack, 47 normal (two normal logs are missing from the data)
@@ -46,7 +33,7 @@ describe.skipIf(!HAS_SHARED_DATA)('evaluate on the study data', () => {
   it('group-out protocol: ten folds pooled over all 198 recordings', async () => {
     const r = await runCli(['evaluate', '--data', SYSDIG_DATA, '--protocol', 'group-out', '--models', 'ab', '--json', '--quiet']);
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { results: Row[]; notes: string[] };
+    const out = JSON.parse(r.stdout) as { results: ResultRow[]; notes: string[] };
     const ab = out.results.find((x) => x.positive === 'attack')!;
     expect(ab.tp + ab.fn).toBe(100);
     expect(ab.tn + ab.fp).toBe(98);

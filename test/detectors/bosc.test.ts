@@ -1,43 +1,9 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BoscProfile, BoscStream, boscEpochShares, boscSpec } from '../../src/detectors/bosc.js';
-import { CALL_ID_COUNT, callId, type NormalProfile } from '../../src/detectors/normal-profile.js';
+import { CALL_ID_COUNT, callId } from '../../src/detectors/normal-profile.js';
 import type { Json } from '../../src/models/classifier.js';
-import { readTraceFile } from '../../src/traces/read-trace.js';
-import { createRandom } from '../../src/util/random.js';
 import { SYSDIG_DATA } from '../helpers/shared-data.js';
-
-const ids = (names: string): Int32Array => Int32Array.from(names.split(' ').map(callId));
-
-function scores(profile: NormalProfile, seq: ArrayLike<number>): number[] {
-  const stream = profile.createStream();
-  const out: number[] = [];
-  for (let i = 0; i < seq.length; i++) {
-    stream.push(seq[i]);
-    out.push(stream.score());
-  }
-  return out;
-}
-
-const viaJson = (p: NormalProfile): { [key: string]: Json } => JSON.parse(JSON.stringify(p.toParams())) as { [key: string]: Json };
-
-/** A web worker's request loop with seeded variation; `attack` inserts a shell burst mid-way. */
-function requestLoop(seed: number, loops: number, attack = false): Int32Array {
-  const random = createRandom(seed);
-  const out: number[] = [];
-  const burst = ids('clone execve brk arch_prctl mmap openat read close exit_group wait4');
-  for (let i = 0; i < loops; i++) {
-    out.push(...ids('accept4 read'));
-    if (random() < 0.5) out.push(...ids('openat fstat'));
-    else out.push(...ids('stat openat'));
-    const reads = 1 + Math.floor(random() * 3);
-    for (let r = 0; r < reads; r++) out.push(callId('read'));
-    out.push(...ids('close writev close'));
-    if (attack && i === loops >> 1) out.push(...burst);
-  }
-  return Int32Array.from(out);
-}
+import { HAS_SYSDIG, ids, loadWarfareSlice, requestLoop, scores, viaJson } from './helpers.js';
 
 describe('BoSC', () => {
   it('is registered under bosc with its label and defaults', () => {
@@ -182,22 +148,9 @@ describe('BoSC', () => {
   });
 });
 
-async function readCalls(file: string): Promise<Int32Array> {
-  const seq: number[] = [];
-  await readTraceFile(file, (e) => {
-    if (e.kind === 'syscall') seq.push(callId(e.name));
-  });
-  return Int32Array.from(seq);
-}
-
-const HAS_SYSDIG = existsSync(SYSDIG_DATA);
-
 describe.skipIf(!HAS_SYSDIG)(`BoSC on real warfare recordings (needs ${SYSDIG_DATA})`, () => {
   it('scores held-out normals low and an attack run higher than any of them', async () => {
-    const dir = path.join(SYSDIG_DATA, 'wordpress');
-    const train = await Promise.all([1, 2, 3, 4].map((n) => readCalls(path.join(dir, 'normal', `warfare-${n}.log`))));
-    const held = await Promise.all([5, 6, 7, 8, 9, 10].map((n) => readCalls(path.join(dir, 'normal', `warfare-${n}.log`))));
-    const attack = await readCalls(path.join(dir, 'exec', 'warfare-2.log'));
+    const { train, held, attack } = await loadWarfareSlice();
     const profile = await boscSpec.fit(train, {}, { seed: 1 });
     // Measured with the defaults (W 10): held-out means 0.019-0.039, held-out maxima 0.5-0.6,
     // attack max 0.7.

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../../src/datasets/dataset.js';
-import { runOnlineProtocol } from '../../src/evaluation/online.js';
-import { profileTrainer, supervisedTrainer } from '../../src/evaluation/window-detectors.js';
+import { runOnlineProtocol, type OnlineOptions } from '../../src/evaluation/online.js';
+import { profileTrainer, supervisedTrainer, type DetectorTrainer } from '../../src/evaluation/window-detectors.js';
 import { DEFAULT_FEATURE_OPTIONS } from '../../src/models/train.js';
 
 const LOOP = ['accept4', 'read', 'stat', 'openat', 'read', 'close', 'write', 'close'];
@@ -27,20 +27,23 @@ async function makeDataset(): Promise<string> {
   return dir;
 }
 
+/** The protocol settings every case here uses: every 25 calls, alert on 1 of 1, cooldown 20. */
+const settings = (detector: DetectorTrainer): OnlineOptions => ({
+  detectors: [detector],
+  split: 'group-out',
+  strideCalls: 25,
+  k: 1,
+  n: 1,
+  cooldownWindows: 20,
+  margin: 0.05,
+  alertShare: 0.05,
+  seed: 1,
+});
+
 describe('online protocol', () => {
   it('matches a hand-computed case (STIDE, k=6, window 100, every 25 calls)', async () => {
     const dataset = await loadDataset(await makeDataset());
-    const [r] = await runOnlineProtocol(dataset, {
-      detectors: [profileTrainer('stide')],
-      split: 'group-out',
-      strideCalls: 25,
-      k: 1,
-      n: 1,
-      cooldownWindows: 20,
-      margin: 0.05,
-      alertShare: 0.05,
-      seed: 1,
-    });
+    const [r] = await runOnlineProtocol(dataset, settings(profileTrainer('stide')));
     // Every attack: 8 foreign 6-grams end at calls 201-208; the first window closing after them
     // ends at call 225 (windows close at 100, 125, …). Cooldown keeps it to one alert.
     expect(r.recall).toBe(1);
@@ -61,23 +64,14 @@ describe('online protocol', () => {
 
   it('gives the same result twice (determinism)', async () => {
     const dataset = await loadDataset(await makeDataset());
-    const options = { detectors: [profileTrainer('bosc')], split: 'group-out' as const, strideCalls: 25, k: 1, n: 1, cooldownWindows: 20, margin: 0.05, alertShare: 0.05, seed: 1 };
+    const options = settings(profileTrainer('bosc'));
     expect(await runOnlineProtocol(dataset, options)).toEqual(await runOnlineProtocol(dataset, options));
   });
 
   it('a supervised window detector learns the exploit windows from recording labels', async () => {
     const dataset = await loadDataset(await makeDataset());
-    const [r] = await runOnlineProtocol(dataset, {
-      detectors: [supervisedTrainer('dt', { features: DEFAULT_FEATURE_OPTIONS, windowSize: 50, strideCalls: 25, witnessShare: 0.1 })],
-      split: 'group-out',
-      strideCalls: 25,
-      k: 1,
-      n: 1,
-      cooldownWindows: 20,
-      margin: 0.05,
-      alertShare: 0.05,
-      seed: 1,
-    });
+    const trainer = supervisedTrainer('dt', { features: DEFAULT_FEATURE_OPTIONS, windowSize: 50, strideCalls: 25, witnessShare: 0.1 });
+    const [r] = await runOnlineProtocol(dataset, settings(trainer));
     expect(r.detector).toBe('dt-windows');
     expect(r.recall).toBe(1);
     // windows of 50 close at 50, 75, …: the first holding the burst (calls 201-203) ends at 225
