@@ -1,0 +1,66 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every Prometheus metric the sidecar exposes on /metrics, in one place so names stay
+ * consistent and each part of the pipeline increments the same objects. One registry per
+ * sidecar instance (not prom-client's global one), so tests can run several in one process.
+ */
+export class SidecarMetrics {
+  readonly registry: Registry;
+  /** Syscall events accepted, by feed input (`socket`, `tcp`, `stdin`, `http`). */
+  readonly eventsIn: Counter<'source'>;
+  /** Falco alerts accepted, by input (`http`, `grpc`). */
+  readonly alertsIn: Counter<'input'>;
+  /** Inputs refused or skipped: `input` names where, `reason` why (`not_json`, `too_large`, `invalid`, `malformed_line`). */
+  readonly inputsRejected: Counter<'input' | 'reason'>;
+  readonly windowsScored: Counter;
+  /** Alerts handed to the sink, by verdict (`signature`, `anomaly`, `confirmed`). */
+  readonly alertsOut: Counter<'verdict'>;
+  /** Falco alerts a policy suppressed. */
+  readonly alertsSuppressed: Counter<'policy'>;
+  /** Anomaly-only alerts not raised because of the per-container rate limit. */
+  readonly anomaliesRateLimited: Counter;
+  readonly deliveryFailures: Counter<'sink'>;
+  readonly deliveryRetries: Counter<'sink'>;
+  readonly delivered: Counter<'sink'>;
+  readonly queueDepth: Gauge;
+  /** Alerts waiting on disk because the in-memory queue was full or the receiver down. */
+  readonly spoolDepth: Gauge;
+  readonly spooled: Counter;
+  /** Alerts lost for good (spool full or unwritable); should stay 0. */
+  readonly dropped: Counter<'reason'>;
+  readonly scoringSeconds: Histogram;
+  readonly streamsTracked: Gauge;
+  readonly streamsEvicted: Counter<'reason'>;
+  readonly policyReloads: Counter<'result'>;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registry = new Registry();
+    this.registry = registry;
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'falco_ml_' });
+    const registers = [registry];
+    this.eventsIn = new Counter({ name: 'falco_ml_events_in_total', help: 'Syscall events accepted from the feed', labelNames: ['source'], registers });
+    this.alertsIn = new Counter({ name: 'falco_ml_alerts_in_total', help: 'Falco alerts accepted', labelNames: ['input'], registers });
+    this.inputsRejected = new Counter({ name: 'falco_ml_inputs_rejected_total', help: 'Inputs refused or skipped (malformed, too large, invalid)', labelNames: ['input', 'reason'], registers });
+    this.windowsScored = new Counter({ name: 'falco_ml_windows_scored_total', help: 'Syscall windows scored', registers });
+    this.alertsOut = new Counter({ name: 'falco_ml_alerts_out_total', help: 'Enriched alerts emitted, by verdict', labelNames: ['verdict'], registers });
+    this.alertsSuppressed = new Counter({ name: 'falco_ml_alerts_suppressed_total', help: 'Falco alerts suppressed by a policy', labelNames: ['policy'], registers });
+    this.anomaliesRateLimited = new Counter({ name: 'falco_ml_anomalies_rate_limited_total', help: 'Anomaly-only alerts held back by the per-container rate limit', registers });
+    this.deliveryFailures = new Counter({ name: 'falco_ml_delivery_failures_total', help: 'Failed delivery attempts', labelNames: ['sink'], registers });
+    this.deliveryRetries = new Counter({ name: 'falco_ml_delivery_retries_total', help: 'Delivery retries', labelNames: ['sink'], registers });
+    this.delivered = new Counter({ name: 'falco_ml_delivered_total', help: 'Alerts delivered', labelNames: ['sink'], registers });
+    this.queueDepth = new Gauge({ name: 'falco_ml_queue_depth', help: 'Alerts waiting in the in-memory delivery queue', registers });
+    this.spoolDepth = new Gauge({ name: 'falco_ml_spool_depth', help: 'Alerts waiting in the disk spool', registers });
+    this.spooled = new Counter({ name: 'falco_ml_spooled_total', help: 'Alerts written to the disk spool', registers });
+    this.dropped = new Counter({ name: 'falco_ml_alerts_dropped_total', help: 'Alerts lost for good (should stay 0)', labelNames: ['reason'], registers });
+    this.scoringSeconds = new Histogram({
+      name: 'falco_ml_scoring_seconds',
+      help: 'Time to score one window',
+      buckets: [1e-6, 5e-6, 2e-5, 1e-4, 5e-4, 2e-3, 1e-2, 5e-2],
+      registers,
+    });
+    this.streamsTracked = new Gauge({ name: 'falco_ml_streams_tracked', help: 'Container streams with window state', registers });
+    this.streamsEvicted = new Counter({ name: 'falco_ml_streams_evicted_total', help: 'Container streams evicted', labelNames: ['reason'], registers });
+    this.policyReloads = new Counter({ name: 'falco_ml_policy_reloads_total', help: 'Policy reloads by result', labelNames: ['result'], registers });
+  }
+}
