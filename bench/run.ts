@@ -3,6 +3,8 @@ import { systemLine } from './system.js';
 /** `tsx bench/run.ts all|<name>`: runs one benchmark or all of them, in this order. */
 const BENCHES: Record<string, () => Promise<void>> = {
   ingest: async () => (await import('./ingest.bench.js')).run(),
+  feed: async () => (await import('./feed.js')).run(),
+  serve: async () => (await import('./serve.bench.js')).run(),
   score: async () => (await import('./score.bench.js')).run(),
   windows: async () => (await import('./windows.bench.js')).run(),
   train: async () => (await import('./train.bench.js')).run(),

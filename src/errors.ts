@@ -26,8 +26,19 @@ export const ERRORS = {
     hint: 'Training failed; check the training data (a classifier needs both classes, a normal-profile detector needs normal recordings long enough for its window).',
   },
   FML_ERR_BACKEND_UNAVAILABLE: { exitCode: 1, hint: 'Reinstall with `npm ci`; @tensorflow/tfjs and @tensorflow/tfjs-backend-wasm are required.' },
+  // syscall feed
+  FML_ERR_FEED_LISTEN: { exitCode: 1, hint: 'The feed socket path or port is in use or not writable; pick another --feed-socket or --feed-tcp.' },
+  FML_ERR_FEED_TARGET: { exitCode: 2, hint: 'Use --to unix:PATH, tcp:HOST:PORT or http://HOST:PORT/feed.' },
+  FML_ERR_FEED_UNREACHABLE: { exitCode: 1, hint: 'Start the sidecar with its feed enabled (--feed-socket, --feed-tcp or the HTTP listener) and check the --to address.' },
   // evaluation
   FML_ERR_PROTOCOL_UNKNOWN: { exitCode: 2, hint: 'Choose --protocol study, group-out, cv or online.' },
+  // hybrid policies
+  FML_ERR_POLICY_NOT_FOUND: { exitCode: 2, hint: 'Point --policies at a folder of policy YAML files (the default set is rules/policies/).' },
+  FML_ERR_POLICY_INVALID: { exitCode: 2, hint: 'Fix the named file, line and key; docs/policies.md describes every key.' },
+  // Falco alerts in, enriched alerts out
+  FML_ERR_ALERT_NOT_JSON: { exitCode: 1, statusCode: 400, hint: 'Send one JSON object per request, as Falco http_output does with json_output: true.' },
+  FML_ERR_ALERT_INVALID: { exitCode: 1, statusCode: 400, hint: 'Fix the named field; docs/delivery.md lists what a Falco alert must hold.' },
+  FML_ERR_SPOOL_UNAVAILABLE: { exitCode: 1, hint: 'The spool directory cannot be created, read or written; check its path and permissions.' },
 } as const satisfies Record<string, { exitCode: 1 | 2; statusCode?: number; hint: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -2,7 +2,9 @@
 import { Command, CommanderError } from 'commander';
 import { isSidecarError } from '../errors.js';
 import { evaluateCommand } from './evaluate.js';
+import { replayCommand } from './replay.js';
 import { scoreCommand } from './score.js';
+import { serveCommand } from './serve.js';
 import { trainCommand } from './train.js';
 
 /**
@@ -12,11 +14,11 @@ import { trainCommand } from './train.js';
 export async function main(argv: readonly string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
   const program = new Command('falco-ml')
-    .description('ML scoring of container syscall windows for Falco: train, evaluate and score models')
+    .description('ML scoring of container syscall windows for Falco: serve the sidecar; train, evaluate and score models; replay traces')
     .option('--verbose', 'print stacks for errors')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const command of [trainCommand(), evaluateCommand(), scoreCommand()]) {
+  for (const command of [serveCommand(), trainCommand(), evaluateCommand(), scoreCommand(), replayCommand()]) {
     program.addCommand(command.exitOverride());
   }
   try {

@@ -3,9 +3,16 @@ import { createReadStream } from 'node:fs';
 import { Command, Option } from 'commander';
 import { loadDataset, type Recording } from '../datasets/dataset.js';
 import { countRecordings } from '../evaluation/protocols.js';
+import { DEFAULT_ALERT_RULE } from '../detectors/alert-rule.js';
+import { isProfileKind } from '../detectors/index.js';
+import { PROFILE_KINDS, type ProfileKind } from '../detectors/normal-profile.js';
+import { SidecarError } from '../errors.js';
+import { fitWithRule } from '../evaluation/online.js';
+import { profileTrainer, readReplay, supervisedTrainer } from '../evaluation/window-detectors.js';
 import { CLASSIFIER_KINDS, type ClassifierKind } from '../models/classifier.js';
+import { WINDOW_MODEL_FILE_FORMAT, WINDOW_MODEL_FILE_VERSION, saveWindowModelFile } from '../models/window-model-file.js';
 import { getClassifierSpec } from '../models/index.js';
-import { MODEL_FILE_FORMAT, MODEL_FILE_VERSION, saveModelFile, type ModelFile } from '../models/model-file.js';
+import { MODEL_FILE_FORMAT, MODEL_FILE_VERSION, saveModelFile, type ModelFile, type TrainingInfo } from '../models/model-file.js';
 import { trainOnCounts } from '../models/train.js';
 import type { TraceFormatName } from '../traces/trace-format.js';
 import { addFeatureFlags } from './feature-flags.js';
@@ -18,8 +25,12 @@ import { packageVersions } from './versions.js';
 interface TrainFlags extends FeatureFlags {
   data: string;
   manifest?: string;
-  model: ClassifierKind;
+  model: ClassifierKind | ProfileKind;
   out: string;
+  window?: number;
+  stride: number;
+  k: number;
+  n: number;
   seed: number;
   threshold: number | 'auto';
   hyper: Record<string, Json>;
@@ -29,18 +40,25 @@ interface TrainFlags extends FeatureFlags {
 
 export function trainCommand(): Command {
   const command = new Command('train')
-    .description('train one classifier on every labelled recording of a data set and write a model file')
+    .description('train one classifier (per recording, or over windows with --window) or normal-profile detector on every labelled recording of a data set and write a model file')
     .requiredOption('--data <dir>', 'data set folder (labels from exec/ anormal/ attack/ normal/ folders)')
     .option('--manifest <csv>', 'label recordings from a CSV path,label,group instead of folder names')
-    .addOption(new Option('--model <kind>', 'classifier').argParser(parseChoice(CLASSIFIER_KINDS)).default('mlp'))
+    .addOption(new Option('--model <kind>', 'classifier, or with --window also a normal-profile detector (stide, bosc, autoencoder)').argParser(parseChoice([...CLASSIFIER_KINDS, ...PROFILE_KINDS])).default('mlp'))
     .requiredOption('--out <file>', 'model file to write (JSON)')
     .addOption(new Option('--seed <n>', 'seed for every random draw').argParser(parseInteger(0)).default(42))
     .option('--hyper <key=value>', 'override a hyper-parameter of the classifier (repeatable), e.g. nEstimators=300', collectHyper, {})
     .addOption(thresholdOption())
     .addOption(new Option('--format <name>', 'trace format (default: detected per file)').argParser(parseFormat))
+    .addOption(new Option('--window <calls>', 'train a window detector for `serve`: calls per window (classifiers; normal-profile detectors have their own)').argParser(parseInteger(2)))
+    .addOption(new Option('--stride <calls>', 'with --window: score every this many calls').argParser(parseInteger(1)).default(100))
+    .addOption(new Option('--k <windows>', 'with --window: alert when k of the last n windows reach the threshold').argParser(parseInteger(1)).default(DEFAULT_ALERT_RULE.k))
+    .addOption(new Option('--n <windows>', 'with --window: see --k').argParser(parseInteger(1)).default(DEFAULT_ALERT_RULE.n))
     .option('-q, --quiet', 'no progress output', false);
   addFeatureFlags(command);
   return command.action(async (flags: TrainFlags) => {
+    if (flags.window !== undefined) return trainWindowModel(flags);
+    const kind = flags.model;
+    if (isProfileKind(kind)) throw new SidecarError('FML_ERR_USAGE', `--model ${kind} is a normal-profile detector: it scores windows, so pass --window`);
     const dataset = await loadDataset(flags.data, flags.manifest === undefined ? {} : { manifest: flags.manifest });
     const features = toFeatureOptions(flags);
     const progress = createProgress('train', { quiet: flags.quiet });
@@ -49,36 +67,82 @@ export function trainCommand(): Command {
     const counted = await countRecordings(dataset.recordings, { ...readOptions, onProgress: (_s, d, t, n) => progress.update(d, t, `reading ${n}`) }, notes);
     const rows = dataset.recordings.map((r) => counted.get(r.id)!);
     const model = await trainOnCounts(rows, {
-      kind: flags.model,
+      kind,
       features,
       hyper: flags.hyper,
       seed: flags.seed,
       threshold: flags.threshold,
-      onProgress: (d, t) => progress.update(d, t, `fitting ${flags.model}`),
+      onProgress: (d, t) => progress.update(d, t, `fitting ${kind}`),
     });
     progress.stop();
     const file: ModelFile = {
       format: MODEL_FILE_FORMAT,
       version: MODEL_FILE_VERSION,
       features: model.spec,
-      classifier: { kind: flags.model, hyper: model.hyper, params: model.classifier.toParams() },
+      classifier: { kind, hyper: model.hyper, params: model.classifier.toParams() },
       threshold: model.threshold,
-      training: {
-        data: flags.data,
-        dataSha256: await hashRecordings(dataset.recordings),
-        recordings: rows.length,
-        attacks: rows.filter((r) => r.label === 1).length,
-        seed: flags.seed,
-        createdAt: creationTime(),
-        versions: await packageVersions(),
-      },
+      training: await trainingInfo(flags, dataset.recordings),
     };
     await saveModelFile(flags.out, file);
     for (const note of notes) process.stderr.write(`note: ${note}\n`);
     process.stdout.write(
-      `wrote ${flags.out}: ${getClassifierSpec(flags.model).label} on ${rows.length} recordings (${file.training.attacks} attack), ${model.spec.vocabulary.length} features\n`,
+      `wrote ${flags.out}: ${getClassifierSpec(kind).label} on ${rows.length} recordings (${file.training.attacks} attack), ${model.spec.vocabulary.length} features\n`,
     );
   });
+}
+
+/**
+ * A window detector with its alert rule: the threshold is the quiet level of normal training
+ * recordings scored by detectors fitted without them (5 inner folds), as in the online protocol.
+ */
+async function trainWindowModel(flags: TrainFlags): Promise<void> {
+  const windowSize = flags.window as number;
+  if (flags.k > flags.n) throw new SidecarError('FML_ERR_USAGE', `--k ${flags.k} is more than --n ${flags.n}`);
+  const dataset = await loadDataset(flags.data, flags.manifest === undefined ? {} : { manifest: flags.manifest });
+  const progress = createProgress('train', { quiet: flags.quiet });
+  const replays = [];
+  for (const [i, r] of dataset.recordings.entries()) {
+    replays.push(await readReplay(r.path, r.id, r.label));
+    progress.update(i + 1, dataset.recordings.length, `reading ${r.id}`);
+  }
+  const trainer = isProfileKind(flags.model)
+    ? profileTrainer(flags.model)
+    : supervisedTrainer(flags.model, { features: toFeatureOptions(flags), windowSize, strideCalls: flags.stride, witnessShare: 0.1 });
+  progress.update(0, 1, `fitting ${trainer.name}`);
+  const { detector, rule } = await fitWithRule(trainer, replays, {
+    strideCalls: flags.stride,
+    k: flags.k,
+    n: flags.n,
+    cooldownWindows: DEFAULT_ALERT_RULE.cooldownWindows,
+    margin: 0.05,
+    alertShare: 0.05,
+    seed: flags.seed,
+  });
+  progress.stop();
+  await saveWindowModelFile(flags.out, {
+    format: WINDOW_MODEL_FILE_FORMAT,
+    version: WINDOW_MODEL_FILE_VERSION,
+    name: detector.name,
+    window: { size: detector.windowSize, stride: flags.stride },
+    alert: rule,
+    detector: detector.toBody(),
+    training: await trainingInfo(flags, dataset.recordings),
+  });
+  process.stdout.write(
+    `wrote ${flags.out}: ${detector.name} over windows of ${detector.windowSize} calls every ${flags.stride}, alert at ${rule.threshold.toFixed(4)} on ${flags.k} of ${flags.n}, from ${replays.length} recordings\n`,
+  );
+}
+
+async function trainingInfo(flags: TrainFlags, recordings: readonly Recording[]): Promise<TrainingInfo> {
+  return {
+    data: flags.data,
+    dataSha256: await hashRecordings(recordings),
+    recordings: recordings.length,
+    attacks: recordings.filter((r) => r.label === 1).length,
+    seed: flags.seed,
+    createdAt: creationTime(),
+    versions: await packageVersions(),
+  };
 }
 
 /** `SOURCE_DATE_EPOCH` (seconds) pins the time so the same command writes the same bytes. */

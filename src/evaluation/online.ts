@@ -4,7 +4,8 @@ import type { ProfileContribution } from '../detectors/normal-profile.js';
 import { assignFolds } from '../models/threshold.js';
 import { median } from '../util/stats.js';
 import { protocolFolds } from './protocols.js';
-import { readReplay, replayWindows, type DetectorTrainer, type Replay, type WindowDetector } from './window-detectors.js';
+import type { WindowDetector } from '../detectors/window-detector.js';
+import { readReplay, replayWindows, type DetectorTrainer, type Replay } from './window-detectors.js';
 
 /** Settings of the online protocol; all chosen without looking at test recordings. */
 export interface OnlineOptions {
@@ -80,8 +81,11 @@ export async function runOnlineProtocol(dataset: Dataset, options: OnlineOptions
   return results;
 }
 
+/** The settings that turn a trainer and training recordings into a detector with its alert rule. */
+export type RuleFitOptions = Pick<OnlineOptions, 'strideCalls' | 'k' | 'n' | 'cooldownWindows' | 'margin' | 'alertShare' | 'seed'>;
+
 /** Fits on all training recordings; the threshold comes from out-of-fold scores of the normal ones. */
-async function fitWithRule(trainer: DetectorTrainer, train: readonly Replay[], options: OnlineOptions): Promise<{ detector: WindowDetector; rule: AlertRule }> {
+export async function fitWithRule(trainer: DetectorTrainer, train: readonly Replay[], options: RuleFitOptions): Promise<{ detector: WindowDetector; rule: AlertRule }> {
   const folds = assignFolds(train.map((r) => r.label), [], THRESHOLD_FOLDS, options.seed);
   const heldOutScores: Float64Array[] = [];
   for (let f = 0; f < THRESHOLD_FOLDS; f++) {

@@ -3,9 +3,9 @@ import { fitFeatureSpec } from '../features/extract.js';
 import type { FeatureOptions } from '../features/extract.js';
 import { fitScaling, applyScaling } from '../features/scaling.js';
 import { getProfileSpec } from '../detectors/index.js';
-import { callId, callName, type ProfileContribution, type ProfileKind } from '../detectors/normal-profile.js';
+import { callId, callName, type ProfileKind } from '../detectors/normal-profile.js';
+import { classifierWindowDetector, profileWindowDetector, type WindowDetector } from '../detectors/window-detector.js';
 import type { Classifier, ClassifierKind } from '../models/classifier.js';
-import { explainScore } from '../models/explain.js';
 import { getClassifierSpec } from '../models/index.js';
 import { readTraceFile } from '../traces/read-trace.js';
 import type { SyscallEvent } from '../traces/syscall-event.js';
@@ -20,20 +20,7 @@ export interface Replay {
   tids: Int32Array;
 }
 
-/** Per-stream state that can score the window ending at its latest call. */
-export interface ScoringState extends StreamState {
-  score(): number;
-  /** The calls or tokens that drove the current score, most first (named in every alert). */
-  explain(top: number): ProfileContribution[];
-}
-
-/** A trained window detector: what the online protocol (and later the sidecar) replays. */
-export interface WindowDetector {
-  readonly name: string;
-  readonly windowSize: number;
-  createState(): ScoringState;
-}
-
+/** Learns a window detector from training recordings. */
 export interface DetectorTrainer {
   readonly name: string;
   fit(train: readonly Replay[], seed: number): Promise<WindowDetector>;
@@ -78,23 +65,7 @@ export function profileTrainer(kind: ProfileKind): DetectorTrainer {
     name: kind,
     async fit(train, seed) {
       const normals = train.filter((r) => r.label === 0).map((r) => r.calls);
-      const profile = await getProfileSpec(kind).fit(normals, {}, { seed });
-      return {
-        name: kind,
-        windowSize: profile.windowSize,
-        createState() {
-          const stream = profile.createStream();
-          return {
-            push(event) {
-              if (event.kind !== 'syscall') return false;
-              stream.push(callId(event.name));
-              return true;
-            },
-            score: () => stream.score(),
-            explain: (top) => stream.explain(top),
-          };
-        },
-      };
+      return profileWindowDetector(await getProfileSpec(kind).fit(normals, {}, { seed }));
     },
   };
 }
@@ -139,22 +110,7 @@ export function supervisedTrainer(kind: ClassifierKind, options: SupervisedWindo
         classifierSpec.fit({ X: rows.map((w) => w.vector), y: Uint8Array.from(rows, (w) => train[w.recording].label), featureNames: spec.vocabulary }, { ...classifierSpec.defaults }, { seed });
       const first = await fit(windows);
       const witnesses = selectWitnesses(windows, train, first, options.witnessShare);
-      const classifier = await fit(witnesses);
-      return {
-        name,
-        windowSize: options.windowSize,
-        createState() {
-          const bag = createBagWindow(spec, policy);
-          return {
-            push: (event) => bag.push(event),
-            score: () => classifier.predictProba(bag.vector()),
-            explain: (top) =>
-              explainScore(classifier, spec, bag.vector(), top)
-                .filter((c) => c.delta > 0)
-                .map((c) => ({ feature: c.feature, weight: c.delta })),
-          };
-        },
-      };
+      return classifierWindowDetector(spec, await fit(witnesses), { ...classifierSpec.defaults });
     },
   };
 }

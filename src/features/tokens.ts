@@ -12,6 +12,9 @@ export interface Tokenizer {
   reset(): void;
 }
 
+/** Threads whose last calls a tokenizer remembers for n-grams. */
+const MAX_THREADS = 1024;
+
 export function createTokenizer(settings: TokenSettings): Tokenizer {
   // Previous call names per thread: interleaved threads would otherwise invent pairs that no
   // single thread made. Recorders without thread ids share one history under key -1.
@@ -27,6 +30,8 @@ export function createTokenizer(settings: TokenSettings): Tokenizer {
         const key = event.tid ?? -1;
         let prev = history.get(key);
         if (prev === undefined) {
+          // Threads come and go for the life of a container: forget the oldest beyond a cap.
+          if (history.size >= MAX_THREADS) history.delete(history.keys().next().value as number);
           prev = [];
           history.set(key, prev);
         }

@@ -45,27 +45,35 @@ export interface LoadedModel {
 }
 
 /** Writes atomically (temp file + rename), so a crash never leaves half a model behind. */
-export async function saveModelFile(path: string, model: ModelFile): Promise<void> {
+export function saveModelFile(path: string, model: ModelFile): Promise<void> {
+  return writeJsonAtomic(path, model);
+}
+
+/** Temp file + rename: readers see the old document or the new one, never half of one. */
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(model)}\n`);
+  await writeFile(tmp, `${JSON.stringify(value)}\n`);
   await rename(tmp, path);
 }
 
 /** @throws SidecarError FML_ERR_MODEL_FILE_INVALID, FML_ERR_MODEL_FILE_VERSION */
 export async function loadModelFile(path: string): Promise<LoadedModel> {
+  return parseModelFile(await readJsonFile(path), path);
+}
+
+/** @throws SidecarError FML_ERR_MODEL_FILE_INVALID when the file cannot be read or is not JSON */
+export async function readJsonFile(path: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
     throw new SidecarError('FML_ERR_MODEL_FILE_INVALID', `cannot read model file ${path}`, { cause });
   }
-  let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text);
   } catch (cause) {
     throw new SidecarError('FML_ERR_MODEL_FILE_INVALID', `${path} is not JSON`, { cause });
   }
-  return parseModelFile(raw, path);
 }
 
 /** Validates a parsed model document and rebuilds its classifier. */

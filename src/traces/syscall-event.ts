@@ -12,6 +12,12 @@ export interface SyscallEvent {
   /** Container id (sysdig -pc, Falco feed) when the recorder gives it. */
   containerId?: string;
   containerName?: string;
+  /** Image repository (`container.image.repository`, else `container.image`), when the feed gives it. */
+  containerImage?: string;
+  /** Kubernetes namespace (`k8s.ns.name`), when the feed gives it. */
+  k8sNamespace?: string;
+  /** Kubernetes pod name (`k8s.pod.name`), when the feed gives it. */
+  k8sPod?: string;
   processName?: string;
   pid?: number;
   tid?: number;

@@ -22,54 +22,84 @@ export interface BagWindow {
  * A sliding bag of the last `size` calls (count policy) or of the calls in the last `spanMs`
  * (time policy). Counts are updated incrementally: each call adds its tokens' slots and the call
  * leaving the window takes its own slots back out, so a window costs O(stride), not O(size).
- * Memory is bounded by the window: a ring of the slots each call added.
+ * Memory is bounded by the window and flat: the slots each call added live in one Int32Array
+ * ring with a fixed width per call (a call yields at most one token per n-gram length plus one
+ * argument token), because a small typed array per call costs ~100 bytes of object overhead,
+ * which is what made 1,000 tracked containers take half a gigabyte.
  */
 export function createBagWindow(spec: FeatureSpec, policy: WindowPolicy): BagWindow {
   const slotOf = slotLookup(spec.vocabulary);
   const tokenizer = createTokenizer(spec.tokens);
   const counts = new Float64Array(spec.vocabulary.length);
+  const width = Math.max(1, Math.floor(spec.tokens.ngram)) + (spec.tokens.args ? 1 : 0);
   const spanNs = policy.kind === 'time' ? BigInt(Math.round(policy.spanMs * 1e6)) : 0n;
-  // Ring of (slots added, time) per call in the window, oldest at `head`.
-  const ring: Int32Array[] = [];
-  const times: (bigint | undefined)[] = [];
+  let capacity = policy.kind === 'count' ? policy.size + 1 : 1024;
+  let ring = new Int32Array(capacity * width).fill(-1);
+  // Time policy only: each call's time (-1n when the recorder gave none).
+  let times = policy.kind === 'time' ? new BigInt64Array(capacity) : undefined;
   let head = 0;
-  let slots: number[] = [];
+  let length = 0;
+  let adding = 0;
+  let cursor = 0;
   const emit = (token: string): void => {
     const slot = slotOf(token);
-    if (slot >= 0) slots.push(slot);
+    if (slot < 0 || adding >= width) return;
+    ring[cursor + adding++] = slot;
+    counts[slot] += 1;
   };
   const dropOldest = (): void => {
-    for (const slot of ring[head]) counts[slot] -= 1;
-    head++;
-    // Compact now and then so the ring's arrays do not grow without bound.
-    if (head > 4096 && head * 2 > ring.length) {
-      ring.splice(0, head);
-      times.splice(0, head);
-      head = 0;
+    const base = head * width;
+    for (let i = 0; i < width; i++) {
+      const slot = ring[base + i];
+      if (slot < 0) break;
+      counts[slot] -= 1;
     }
+    head = (head + 1) % capacity;
+    length--;
+  };
+  const grow = (): void => {
+    // Time windows hold as many calls as the span saw: double the ring, oldest call first.
+    const bigger = new Int32Array(capacity * 2 * width).fill(-1);
+    const biggerTimes = new BigInt64Array(capacity * 2);
+    for (let i = 0; i < length; i++) {
+      const from = ((head + i) % capacity) * width;
+      bigger.set(ring.subarray(from, from + width), i * width);
+      biggerTimes[i] = (times as BigInt64Array)[(head + i) % capacity];
+    }
+    ring = bigger;
+    times = biggerTimes;
+    head = 0;
+    capacity *= 2;
   };
   return {
     push(event) {
-      slots = [];
+      if (length === capacity) {
+        if (policy.kind === 'count') dropOldest();
+        else grow();
+      }
+      const index = (head + length) % capacity;
+      cursor = index * width;
+      ring.fill(-1, cursor, cursor + width);
+      adding = 0;
       if (!tokenizer.push(event, emit)) return false;
-      const added = Int32Array.from(slots);
-      for (const slot of added) counts[slot] += 1;
-      ring.push(added);
-      times.push(event.timeNs);
+      length++;
       if (policy.kind === 'count') {
-        if (ring.length - head > policy.size) dropOldest();
-      } else if (event.timeNs !== undefined) {
-        const oldest = event.timeNs - spanNs;
-        while (ring.length - head > 1 && (times[head] ?? event.timeNs) < oldest) dropOldest();
+        if (length > policy.size) dropOldest();
+      } else if (times !== undefined) {
+        times[index] = event.timeNs ?? -1n;
+        if (event.timeNs !== undefined) {
+          const oldest = event.timeNs - spanNs;
+          while (length > 1 && times[head] >= 0n && times[head] < oldest) dropOldest();
+        }
       }
       return true;
     },
     get calls() {
-      return ring.length - head;
+      return length;
     },
     counts,
     vector() {
-      const vector = normaliseCounts(counts, ring.length - head, spec.normalisation);
+      const vector = normaliseCounts(counts, length, spec.normalisation);
       applyScaling(spec.scaling, vector);
       return vector;
     },

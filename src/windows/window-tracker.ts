@@ -78,6 +78,11 @@ export class WindowTracker<S extends StreamState> {
     return this.entries.size;
   }
 
+  /** The state of stream `key`, if tracked, without counting as activity. */
+  peek(key: string): S | undefined {
+    return this.entries.get(key)?.state;
+  }
+
   /** Feeds one call of stream `key`; closes that stream's window when the policy says so. */
   push(key: string, event: SyscallEvent): void {
     this.tick++;

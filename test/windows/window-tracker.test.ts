@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UNKNOWN_TOKEN, type FeatureSpec } from '../../src/features/feature-spec.js';
 import type { SyscallEvent } from '../../src/traces/syscall-event.js';
+import { createTokenizer } from '../../src/features/tokens.js';
+import { slotLookup } from '../../src/features/vocabulary.js';
 import { createBagWindow } from '../../src/windows/bag-window.js';
 import { WindowTracker, type WindowPolicy } from '../../src/windows/window-tracker.js';
 
@@ -131,5 +133,66 @@ describe('bounded state', () => {
     for (let i = 0; i < 10_000; i++) bag.push(call(i % 2 ? 'a' : 'b'));
     expect(bag.calls).toBe(3);
     expect(Array.from(bag.counts).reduce((s, c) => s + c, 0)).toBe(3);
+  });
+});
+
+describe('bag window ring', () => {
+  // A stream with interleaved threads, gaps in time and a vocabulary that misses some calls.
+  const names = ['read', 'write', 'openat', 'close', 'mmap', 'futex', 'epoll_wait', 'ioctl'];
+  const stream: SyscallEvent[] = [];
+  let seed = 7;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  let t = 1_000_000_000n;
+  for (let i = 0; i < 6000; i++) {
+    t += BigInt(Math.floor(rand() * 3e6));
+    stream.push({ name: names[Math.floor(rand() * names.length)], kind: 'syscall', tid: 100 + Math.floor(rand() * 5), timeNs: t });
+  }
+  const spec: FeatureSpec = {
+    mode: { kind: 'recording' },
+    tokens: { ngram: 2, args: false, others: false },
+    vocabulary: ['read', 'write', 'openat', 'close', 'mmap', 'read>write', 'write>read', 'close>openat', 'futex>futex', UNKNOWN_TOKEN],
+    normalisation: 'count',
+    scaling: { kind: 'none' },
+  };
+  // Tokens of each call, from one tokenizer over the whole stream (pairs reach back past a window's start).
+  const perCall = (() => {
+    const tokenizer = createTokenizer(spec.tokens);
+    const lookup = slotLookup(spec.vocabulary);
+    return stream.map((e) => {
+      const slots: number[] = [];
+      tokenizer.push(e, (token) => {
+        const slot = lookup(token);
+        if (slot >= 0) slots.push(slot);
+      });
+      return slots;
+    });
+  })();
+  const recount = (from: number, to: number): number[] => {
+    const counts = new Array<number>(spec.vocabulary.length).fill(0);
+    for (let i = from; i < to; i++) for (const slot of perCall[i]) counts[slot]++;
+    return counts;
+  };
+
+  it('count windows always equal a recount of the last W calls', () => {
+    const bag = createBagWindow(spec, { kind: 'count', size: 500, stride: 1 });
+    stream.forEach((e, i) => {
+      bag.push(e);
+      if (i % 97 === 0 || i === stream.length - 1) expect(Array.from(bag.counts)).toEqual(recount(Math.max(0, i + 1 - 500), i + 1));
+    });
+  });
+
+  it('time windows equal a recount of the calls in the span, across ring growth', () => {
+    const spanMs = 5000; // ~3,300 calls at the stream's rate: the ring grows from 1,024 twice
+    const bag = createBagWindow(spec, { kind: 'time', spanMs, strideMs: 1000 });
+    stream.forEach((e, i) => {
+      bag.push(e);
+      if (i % 89 === 0 || i === stream.length - 1) {
+        const oldest = (e.timeNs as bigint) - BigInt(spanMs * 1e6);
+        let from = 0;
+        while (from < i && (stream[from].timeNs as bigint) < oldest) from++;
+        expect(bag.calls).toBe(i + 1 - from);
+        expect(Array.from(bag.counts)).toEqual(recount(from, i + 1));
+      }
+    });
   });
 });

@@ -1,0 +1,178 @@
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { connect, createServer, type Socket } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { encodeFeedLine } from '../src/sources/feed-line.js';
+import type { FeedConsumer } from '../src/sources/feed-ingest.js';
+import { startFeedSocket } from '../src/sources/feed-socket.js';
+import { readTraceFile } from '../src/traces/read-trace.js';
+import type { SyscallEvent } from '../src/traces/syscall-event.js';
+import { SYSDIG_DATA } from './data.js';
+import { printJson } from './system.js';
+
+/**
+ * Syscall feed throughput: NDJSON over a unix socket into `startFeedSocket` (split, parse, pair,
+ * 64-bit times, consumer), sender and receiver in this process, so the figure is what one core
+ * does end to end. Two baselines over the same bytes in the same run: a bare split +
+ * `JSON.parse` reading from the same kind of socket, and the same work on an in-memory buffer
+ * (no socket at all). The consumer is a parameter, so the whole sidecar pipeline can be put
+ * behind the feed later; `npm run bench` measures with a no-op consumer.
+ */
+const TARGET_EVENTS = 300_000;
+const CHUNK_BYTES = 64 * 1024;
+const REPEATS = 5;
+const BASE_TIME_NS = 1_712_345_678_901_234_567n;
+
+/** Feed lines built from real recordings (names and order), with the -pc fields sysdig adds. */
+async function buildFeed(): Promise<{ bytes: Buffer; events: number; source: string }> {
+  const dir = path.join(SYSDIG_DATA, 'wordpress/normal');
+  const events: SyscallEvent[] = [];
+  let source = 'synthetic lines (shared data absent)';
+  if (existsSync(dir)) {
+    source = `wordpress/normal recordings of ${dir}`;
+    for (const name of (await readdir(dir)).sort()) {
+      const containerId = name.replace(/\.log$/, '');
+      await readTraceFile(path.join(dir, name), (e) => {
+        if (events.length < TARGET_EVENTS) events.push({ ...e, containerId });
+      });
+      if (events.length >= TARGET_EVENTS) break;
+    }
+  } else {
+    const names = ['read', 'openat', 'fstat', 'mmap', 'close', 'write', 'epoll_wait', 'futex', 'recvfrom', 'sendto'];
+    for (let i = 0; i < TARGET_EVENTS; i++) events.push({ name: names[(i * 7) % names.length], kind: 'syscall', containerId: 'cdab6c786756' });
+  }
+  const lines: string[] = [];
+  events.forEach((e, i) => {
+    // The stripped recordings keep only names: give each call the fields a real -pc line carries.
+    lines.push(
+      encodeFeedLine({
+        ...e,
+        tid: e.tid ?? 335_855 + (i % 17),
+        processName: e.processName ?? 'apache2',
+        containerName: e.containerName ?? 'wordpress',
+        timeNs: BASE_TIME_NS + BigInt(i) * 1_733n,
+      }),
+    );
+  });
+  return { bytes: Buffer.from(`${lines.join('\n')}\n`), events: lines.length, source };
+}
+
+/** Writes `bytes` to `socket` in 64 KiB chunks, waiting for 'drain' as a real feeder would. */
+async function send(socket: Socket, bytes: Buffer): Promise<void> {
+  for (let at = 0; at < bytes.length; at += CHUNK_BYTES) {
+    if (!socket.write(bytes.subarray(at, at + CHUNK_BYTES))) await once(socket, 'drain');
+  }
+  socket.end();
+}
+
+/** Seconds to push `bytes` through the feed socket until `events` calls reached `consumer`. */
+export async function timeFeed(socketPath: string, bytes: Buffer, events: number, consumer: FeedConsumer): Promise<number> {
+  let seen = 0;
+  let finished: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const feed = await startFeedSocket(socketPath, {
+    onEvent: (e) => {
+      consumer(e);
+      if (++seen === events) finished();
+    },
+  });
+  const client = connect(socketPath);
+  await once(client, 'connect');
+  const start = performance.now();
+  await Promise.all([send(client, bytes), done]);
+  const seconds = (performance.now() - start) / 1000;
+  await feed.close();
+  return seconds;
+}
+
+/** Baseline over a socket: read, split at '\n', `JSON.parse` each line, nothing else. */
+async function timeBareSocket(socketPath: string, bytes: Buffer, events: number): Promise<number> {
+  let seen = 0;
+  let finished: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const server = createServer((socket) => {
+    let rest = '';
+    socket.on('data', (chunk: Buffer) => {
+      const parts = (rest + chunk.toString('utf8')).split('\n');
+      rest = parts.pop() ?? '';
+      for (const line of parts) {
+        if (JSON.parse(line) !== null) seen++;
+      }
+      if (seen === events) finished();
+    });
+  });
+  server.listen(socketPath);
+  await once(server, 'listening');
+  const client = connect(socketPath);
+  await once(client, 'connect');
+  const start = performance.now();
+  await Promise.all([send(client, bytes), done]);
+  const seconds = (performance.now() - start) / 1000;
+  server.close();
+  await once(server, 'close');
+  return seconds;
+}
+
+/** Baseline without a socket: the same split + `JSON.parse` over the buffer in 64 KiB chunks. */
+function timeBareMemory(bytes: Buffer): number {
+  const start = performance.now();
+  let rest = '';
+  let seen = 0;
+  for (let at = 0; at < bytes.length; at += CHUNK_BYTES) {
+    const parts = (rest + bytes.subarray(at, at + CHUNK_BYTES).toString('utf8')).split('\n');
+    rest = parts.pop() ?? '';
+    for (const line of parts) if (JSON.parse(line) !== null) seen++;
+  }
+  if (seen === 0) throw new Error('no line parsed');
+  return (performance.now() - start) / 1000;
+}
+
+function best(times: number[]): number {
+  return Math.min(...times);
+}
+
+/** Runs the feed benchmark with `consumer` behind the feed (default: a no-op). */
+export async function run(consumer: FeedConsumer = () => undefined): Promise<void> {
+  const { bytes, events, source } = await buildFeed();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'fml-bench-feed-'));
+  try {
+    const feed: number[] = [];
+    const bareSocket: number[] = [];
+    const bareMemory: number[] = [];
+    // One warm-up round, then the best of REPEATS: the least disturbed run on a shared machine.
+    for (let i = 0; i <= REPEATS; i++) {
+      const f = await timeFeed(path.join(dir, `feed-${i}.sock`), bytes, events, consumer);
+      const b = await timeBareSocket(path.join(dir, `bare-${i}.sock`), bytes, events);
+      const m = timeBareMemory(bytes);
+      if (i === 0) continue;
+      feed.push(f);
+      bareSocket.push(b);
+      bareMemory.push(m);
+    }
+    const feedRate = events / best(feed);
+    const socketRate = events / best(bareSocket);
+    const memoryRate = events / best(bareMemory);
+    const mb = bytes.length / 1e6;
+    process.stdout.write(
+      `input: ${events} feed lines, ${mb.toFixed(1)} MB (${Math.round(bytes.length / events)} B/line) from ${source}; best of ${REPEATS}\n` +
+        `feed over unix socket (no-op consumer): ${Math.round(feedRate).toLocaleString('en')} events/s, ${(mb / best(feed)).toFixed(0)} MB/s\n` +
+        `bare socket read-split-JSON.parse:      ${Math.round(socketRate).toLocaleString('en')} events/s; ratio ${(feedRate / socketRate).toFixed(2)} (target >= 0.5)\n` +
+        `bare in-memory split-JSON.parse:        ${Math.round(memoryRate).toLocaleString('en')} events/s; ratio ${(feedRate / memoryRate).toFixed(2)}\n`,
+    );
+    printJson({
+      name: 'feed:unix-socket',
+      events,
+      bytes: bytes.length,
+      eventsPerSec: Math.round(feedRate),
+      mbPerSec: Number((mb / best(feed)).toFixed(1)),
+      baselineSocketEventsPerSec: Math.round(socketRate),
+      baselineMemoryEventsPerSec: Math.round(memoryRate),
+      ratioToSocketBaseline: Number((feedRate / socketRate).toFixed(2)),
+      ratioToMemoryBaseline: Number((feedRate / memoryRate).toFixed(2)),
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

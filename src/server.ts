@@ -1,0 +1,81 @@
+import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
+import { parseFalcoAlert } from './falco/parse-alert.js';
+import type { SidecarMetrics } from './sidecar/metrics.js';
+import type { Pipeline } from './sidecar/pipeline.js';
+import { ingestFeedBody } from './sources/feed-http.js';
+
+export interface ServerOptions {
+  pipeline: Pipeline;
+  metrics: SidecarMetrics;
+  logger: FastifyBaseLogger;
+  alertBodyLimit: number;
+  feedBodyLimit: number;
+  /** Model and policies loaded; /readyz answers 503 until then. */
+  ready: () => boolean;
+}
+
+/**
+ * The HTTP face of the sidecar. Any POST path except /feed takes a Falco alert, exactly as
+ * Falcosidekick does (so the sidecar can replace its URL in a Falco config): the body is parsed
+ * and checked, answered at once (200, empty body), and scored afterwards, because Falco waits
+ * for the answer and a slow receiver stalls Falco's whole output queue.
+ */
+export function buildServer(options: ServerOptions): FastifyInstance {
+  const { pipeline, metrics } = options;
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.alertBodyLimit,
+    // One log line per Falco alert or feed batch would drown the real messages.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  // Bodies stay raw bytes: alerts need lossless number parsing, the feed is NDJSON.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, request, reply) => {
+    const status = err.statusCode ?? 500;
+    const input = request.url.startsWith('/feed') ? 'feed-http' : 'http';
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      metrics.inputsRejected.inc({ input, reason: 'too_large' });
+      return reply.code(413).send({ error: 'body too large', limit: input === 'http' ? options.alertBodyLimit : options.feedBodyLimit });
+    }
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    else metrics.inputsRejected.inc({ input, reason: 'invalid' });
+    return reply.code(status).send({ error: err.message });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => (options.ready() ? { status: 'ready' } : reply.code(503).send({ status: 'not ready' })));
+  app.get('/metrics', async (_request, reply) => {
+    metrics.streamsTracked.set(pipeline.containers);
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  app.post('/feed', { bodyLimit: options.feedBodyLimit }, async (request, reply) => {
+    const body = request.body;
+    const result = ingestFeedBody(Buffer.isBuffer(body) ? body : '', { onEvent: (e) => pipeline.onEvent(e), metrics, logger: request.log });
+    if (result.accepted === 0 && result.malformed > 0) {
+      return reply.code(400).send({ error: 'no line of the body is a syscall event', ...result });
+    }
+    return result;
+  });
+
+  app.post('/*', async (request, reply) => {
+    const body = request.body;
+    const parsed = parseFalcoAlert(Buffer.isBuffer(body) ? body : '');
+    if (!parsed.ok) {
+      metrics.inputsRejected.inc({ input: 'http', reason: parsed.reason });
+      return reply.code(400).send({ error: parsed.message });
+    }
+    metrics.alertsIn.inc({ input: 'http' });
+    setImmediate(() => {
+      try {
+        pipeline.onFalcoAlert(parsed.alert);
+      } catch (err) {
+        request.log.error({ err, rule: parsed.alert.rule }, 'processing a Falco alert failed');
+      }
+    });
+    return reply.code(200).send();
+  });
+  return app;
+}

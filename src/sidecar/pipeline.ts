@@ -1,0 +1,144 @@
+import type { AlertRule } from '../detectors/alert-rule.js';
+import type { ScoringState } from '../detectors/window-detector.js';
+import type { FalcoAlert } from '../falco/alert.js';
+import type { LoadedWindowModel } from '../models/window-model-file.js';
+import type { ContainerContext, PolicyEngine, WindowScore } from '../policy/types.js';
+import type { AlertSink } from '../sinks/alert-sink.js';
+import type { SyscallEvent } from '../traces/syscall-event.js';
+import { WindowTracker } from '../windows/window-tracker.js';
+import type { SidecarMetrics } from './metrics.js';
+
+/** Container key for events and alerts without a container id (processes on the host). */
+export const HOST_CONTAINER = 'host';
+/** Tokens named in `ml.top_syscalls`. */
+const EXPLAIN_TOP = 5;
+
+export interface PipelineOptions {
+  model: LoadedWindowModel;
+  /** Policies may be swapped at run time (reload), so the pipeline asks for the current set. */
+  policies: () => PolicyEngine;
+  sink: AlertSink;
+  metrics: SidecarMetrics;
+  /** Window scores kept per container for policy conditions. @default 256 */
+  historySize?: number;
+  /** Containers tracked at once; the least recently active is evicted beyond it. @default 10000 */
+  maxContainers?: number;
+  /** Containers with no event for this long are evicted. @default 300000 */
+  idleMs?: number;
+  now?: () => number;
+}
+
+/** One container's window state, the scores of its latest windows and what is known about it. */
+class ContainerState implements ScoringState {
+  readonly context: ContainerContext;
+  private readonly scoring: ScoringState;
+  private readonly history: WindowScore[] = [];
+  private readonly historySize: number;
+
+  constructor(containerId: string, scoring: ScoringState, rule: AlertRule, model: string, historySize: number) {
+    this.scoring = scoring;
+    this.historySize = historySize;
+    this.context = { containerId, fields: {}, scores: this.history, threshold: rule.threshold, model };
+  }
+
+  push(event: SyscallEvent): boolean {
+    return this.scoring.push(event);
+  }
+
+  score(): number {
+    return this.scoring.score();
+  }
+
+  explain(top: number): ReturnType<ScoringState['explain']> {
+    return this.scoring.explain(top);
+  }
+
+  record(score: WindowScore): void {
+    if (this.history.length === this.historySize) this.history.shift();
+    this.history.push(score);
+  }
+
+  /** Keeps the container's identity fields current from the events that carry them. */
+  learnFields(event: SyscallEvent): void {
+    const f = this.context.fields;
+    if (event.containerName !== undefined && f['container.name'] !== event.containerName) f['container.name'] = event.containerName;
+    if (event.containerImage !== undefined && f['container.image.repository'] !== event.containerImage) f['container.image.repository'] = event.containerImage;
+    if (event.k8sNamespace !== undefined && f['k8s.ns.name'] !== event.k8sNamespace) f['k8s.ns.name'] = event.k8sNamespace;
+    if (event.k8sPod !== undefined && f['k8s.pod.name'] !== event.k8sPod) f['k8s.pod.name'] = event.k8sPod;
+  }
+}
+
+/**
+ * The sidecar's core, independent of transports: syscall events go into per-container sliding
+ * windows scored by the model; Falco alerts are joined with their container's recent window
+ * scores under the policies; whatever the policies emit goes to the sink. Everything here is
+ * synchronous, so a slow consumer pushes back on the feed's sockets instead of buffering.
+ */
+export class Pipeline {
+  private readonly options: PipelineOptions;
+  private readonly tracker: WindowTracker<ContainerState>;
+  private readonly now: () => number;
+
+  constructor(options: PipelineOptions) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+    const { file, detector } = options.model;
+    const historySize = options.historySize ?? 256;
+    this.tracker = new WindowTracker<ContainerState>({
+      policy: { kind: 'count', size: file.window.size, stride: file.window.stride },
+      createState: (key) => new ContainerState(key, detector.createState(), file.alert, file.name, historySize),
+      onWindow: (state, info) => this.onWindow(state, info.calls),
+      maxKeys: options.maxContainers ?? 10_000,
+      idleMs: options.idleMs ?? 300_000,
+      idleCalls: Number.MAX_SAFE_INTEGER,
+    });
+  }
+
+  /** Containers with window state. */
+  get containers(): number {
+    return this.tracker.size;
+  }
+
+  onEvent(event: SyscallEvent): void {
+    const key = event.containerId ?? HOST_CONTAINER;
+    this.tracker.push(key, event);
+  }
+
+  /** A Falco alert, already validated: enriched (or suppressed) by the policies, then sent. */
+  onFalcoAlert(alert: FalcoAlert): void {
+    const id = alert.output_fields['container.id'];
+    const context = this.tracker.peek(typeof id === 'string' && id.length > 0 ? id : HOST_CONTAINER)?.context;
+    const decision = this.options.policies().onAlert(alert, context, this.now());
+    if ('suppressed' in decision) {
+      this.options.metrics.alertsSuppressed.inc({ policy: decision.policy });
+      return;
+    }
+    this.emit(decision.alert, decision.verdict);
+  }
+
+  /** Evicts idle containers; call now and then (the server does every few seconds). */
+  evictIdle(): void {
+    const evicted = this.tracker.evictIdle();
+    if (evicted > 0) this.options.metrics.streamsEvicted.inc({ reason: 'idle' }, evicted);
+    this.options.metrics.streamsTracked.set(this.tracker.size);
+  }
+
+  private onWindow(state: ContainerState, calls: number): void {
+    const { metrics } = this.options;
+    const started = process.hrtime.bigint();
+    const score = state.score();
+    metrics.scoringSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    metrics.windowsScored.inc();
+    const windowEvents = Math.min(calls, this.options.model.file.window.size);
+    // Explanations cost a classifier call per token: only windows at or above the threshold need them.
+    const top = score >= state.context.threshold ? state.explain(EXPLAIN_TOP).map((c) => c.feature) : [];
+    state.record({ atMs: this.now(), score, events: windowEvents, top });
+    const anomaly = this.options.policies().onWindow(state.context, this.now());
+    if (anomaly !== undefined) this.emit(anomaly, 'anomaly');
+  }
+
+  private emit(alert: FalcoAlert, verdict: 'signature' | 'anomaly' | 'confirmed'): void {
+    this.options.metrics.alertsOut.inc({ verdict });
+    this.options.sink.send(alert);
+  }
+}
