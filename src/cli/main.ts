@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { isSidecarError } from '../errors.js';
+import { compareCommand } from './compare.js';
 import { evaluateCommand } from './evaluate.js';
 import { scoreCommand } from './score.js';
 import { trainCommand } from './train.js';
@@ -12,11 +13,11 @@ import { trainCommand } from './train.js';
 export async function main(argv: readonly string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
   const program = new Command('falco-ml')
-    .description('ML scoring of container syscall windows for Falco: train, evaluate and score models')
+    .description('ML scoring of container syscall windows for Falco: train, evaluate and score models, compare recorders')
     .option('--verbose', 'print stacks for errors')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const command of [trainCommand(), evaluateCommand(), scoreCommand()]) {
+  for (const command of [trainCommand(), evaluateCommand(), scoreCommand(), compareCommand()]) {
     program.addCommand(command.exitOverride());
   }
   try {
