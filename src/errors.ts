@@ -27,7 +27,7 @@ export const ERRORS = {
   },
   FML_ERR_BACKEND_UNAVAILABLE: { exitCode: 1, hint: 'Reinstall with `npm ci`; @tensorflow/tfjs and @tensorflow/tfjs-backend-wasm are required.' },
   // evaluation
-  FML_ERR_PROTOCOL_UNKNOWN: { exitCode: 2, hint: 'Choose --protocol study, group-out, cv or online.' },
+  FML_ERR_PROTOCOL_UNKNOWN: { exitCode: 2, hint: 'Choose --protocol study, holdout, group-out, cv, online or cross.' },
 } as const satisfies Record<string, { exitCode: 1 | 2; statusCode?: number; hint: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
