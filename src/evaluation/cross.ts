@@ -5,8 +5,8 @@
  * Before any model sees a call (`src/features/shared-vocabulary.ts` states the rule):
  * recorder spellings of one call are merged (`accept` → `accept4`), calls only one data set
  * contains are dropped from both, and shares are taken over the calls kept. Then:
- * - classifiers: one vector per recording (default: single calls as shares, min-max scaled on
- *   the training recorder), fitted on the whole training data set;
+ * - classifiers: one vector per recording (default: calls and call pairs as log-shares, min-max
+ *   scaled on the training recorder), fitted on the whole training data set;
  * - normal-profile detectors: learnt from the training set's normal recordings; a recording's
  *   score is its highest window score (windows closing every `strideCalls` calls).
  * Every threshold comes from the training data set alone: out-of-fold scores of its recordings
