@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadDataset } from '../datasets/dataset.js';
 import { DEFAULT_ALERT_RULE } from '../detectors/alert-rule.js';
 import { PROFILE_KINDS, type ProfileKind } from '../detectors/normal-profile.js';
@@ -11,15 +11,23 @@ import { renderRocSvg } from '../evaluation/roc-svg.js';
 import { CLASSIFIER_KINDS, type ClassifierKind, type Json } from '../models/classifier.js';
 import { getClassifierSpec } from '../models/index.js';
 import type { TraceFormatName } from '../traces/trace-format.js';
+import { CROSS_NORMAL_BUDGET, type CrossAdaptation } from '../evaluation/cross.js';
+import { evaluateCross } from './evaluate-cross.js';
 import { evaluateOnline, type OnlineFlags } from './evaluate-online.js';
 import { addFeatureFlags } from './feature-flags.js';
 import { collectHyper, parseChoice, parseFormat, parseInteger, thresholdOption, toFeatureOptions, type FeatureFlags } from './options.js';
 import { createProgress } from './progress.js';
 
 interface EvaluateFlags extends FeatureFlags, Omit<OnlineFlags, 'json' | 'quiet' | 'data' | 'seed'> {
-  data: string;
+  data?: string;
+  train?: string;
+  test?: string;
+  trainName?: string;
+  testName?: string;
+  adapt: CrossAdaptation;
+  normalBudget: number;
   manifest?: string;
-  protocol: ProtocolName | 'online';
+  protocol: ProtocolName | 'online' | 'cross';
   models: ClassifierKind[];
   seed: number;
   threshold: number | 'auto';
@@ -31,14 +39,14 @@ interface EvaluateFlags extends FeatureFlags, Omit<OnlineFlags, 'json' | 'quiet'
 }
 
 /** Positive classes reported by default: the study's own (normal) first where it applies. */
-const DEFAULT_POSITIVES: Record<ProtocolName, PositiveClass[]> = { study: ['normal', 'attack'], 'group-out': ['attack', 'normal'], cv: ['attack', 'normal'] };
+const DEFAULT_POSITIVES: Record<ProtocolName, PositiveClass[]> = { study: ['normal', 'attack'], holdout: ['normal', 'attack'], 'group-out': ['attack', 'normal'], cv: ['attack', 'normal'] };
 
 export function evaluateCommand(): Command {
   const command = new Command('evaluate')
     .description('train and test the classifiers under an evaluation protocol and print precision, recall, F1 and ROC AUC')
-    .requiredOption('--data <dir>', 'data set folder')
+    .option('--data <dir>', 'data set folder (every protocol but cross)')
     .option('--manifest <csv>', 'label recordings from a CSV path,label,group instead of folder names')
-    .addOption(new Option('--protocol <name>', 'study: the thesis 50/50 split; group-out: leave one plugin out; cv: stratified 5-fold cross-validation; online: window detectors replayed call by call (see --detectors)').argParser(parseChoice([...PROTOCOLS, 'online'] as const)).default('study'))
+    .addOption(new Option('--protocol <name>', 'study: the thesis 50/50 split; holdout: seeded stratified 50/50 split of any data set; group-out: leave one plugin out; cv: stratified 5-fold cross-validation; online: window detectors replayed call by call (see --detectors); cross: train on --train, test on --test and the reverse').argParser(parseChoice([...PROTOCOLS, 'online', 'cross'] as const)).default('study'))
     .addOption(new Option('--models <list>', 'comma-separated classifiers').argParser(parseModelList).default([...CLASSIFIER_KINDS], CLASSIFIER_KINDS.join(',')))
     .addOption(new Option('--seed <n>', 'seed for every random draw').argParser(parseInteger(0)).default(42))
     .option('--hyper <model.key=value>', 'override a hyper-parameter of one classifier (repeatable), e.g. ab.nEstimators=300', collectHyper, {})
@@ -52,13 +60,25 @@ export function evaluateCommand(): Command {
     .addOption(new Option('--split <name>', 'online: study (50/50) or group-out (leave one plugin out)').argParser(parseChoice(['study', 'group-out'] as const)).default('study'))
     .addOption(new Option('--stride <calls>', 'online: score every this many calls').argParser(parseInteger(1)).default(25))
     .addOption(new Option('--k <windows>', 'online: alert when k of the last n windows reach the threshold').argParser(parseInteger(1)).default(DEFAULT_ALERT_RULE.k))
-    .addOption(new Option('--n <windows>', 'online: see --k').argParser(parseInteger(1)).default(DEFAULT_ALERT_RULE.n));
+    .addOption(new Option('--n <windows>', 'online: see --k').argParser(parseInteger(1)).default(DEFAULT_ALERT_RULE.n))
+    .option('--train <dir>', 'cross: data set of one recorder (trained on first)')
+    .option('--test <dir>', 'cross: data set of the other recorder')
+    .option('--train-name <name>', 'cross: name of the --train recorder in the tables (default: folder name)')
+    .option('--test-name <name>', 'cross: name of the --test recorder')
+    .addOption(new Option('--adapt <kind>', 'cross: none, or rank (each feature as its percentile within its own data set; uses the test recordings without labels)').argParser(parseChoice(['none', 'rank'] as const)).default('none'))
+    .addOption(new Option('--normal-budget <share>', 'cross: share of out-of-fold training normals the threshold may flag').argParser(parseShare).default(CROSS_NORMAL_BUDGET));
   addFeatureFlags(command);
-  return command.action(async (flags: EvaluateFlags) => {
-    const dataset = await loadDataset(flags.data, flags.manifest === undefined ? {} : { manifest: flags.manifest });
+  return command.action(async (flags: EvaluateFlags, self: Command) => {
+    if (flags.protocol === 'cross') {
+      await evaluateCross(flags, self);
+      return;
+    }
+    if (flags.data === undefined) throw new SidecarError('FML_ERR_USAGE', `--protocol ${flags.protocol} needs --data <dir>`);
+    const data = flags.data;
+    const dataset = await loadDataset(data, flags.manifest === undefined ? {} : { manifest: flags.manifest });
     if (flags.protocol === 'online') {
       if (flags.k > flags.n) throw new SidecarError('FML_ERR_USAGE', `--k ${flags.k} is more than --n ${flags.n}`);
-      await evaluateOnline(dataset, flags, toFeatureOptions(flags));
+      await evaluateOnline(dataset, { ...flags, data }, toFeatureOptions(flags));
       return;
     }
     const protocol = flags.protocol;
@@ -103,6 +123,12 @@ function splitHyperByModel(flat: Record<string, Json>): Partial<Record<Classifie
     out[kind] = { ...out[kind], [key.slice(dot + 1)]: value };
   }
   return out;
+}
+
+function parseShare(value: string): number {
+  const p = Number(value);
+  if (value.trim() === '' || !(p >= 0 && p < 1)) throw new InvalidArgumentError(`expected a share in [0, 1), got "${value}"`);
+  return p;
 }
 
 function parseDetectorList(value: string): (ProfileKind | ClassifierKind)[] {

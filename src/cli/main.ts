@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { isSidecarError } from '../errors.js';
+import { compareCommand } from './compare.js';
 import { evaluateCommand } from './evaluate.js';
 import { replayCommand } from './replay.js';
 import { scoreCommand } from './score.js';
@@ -14,11 +15,11 @@ import { trainCommand } from './train.js';
 export async function main(argv: readonly string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
   const program = new Command('falco-ml')
-    .description('ML scoring of container syscall windows for Falco: serve the sidecar; train, evaluate and score models; replay traces')
+    .description('ML scoring of container syscall windows for Falco: serve the sidecar; train, evaluate and score models; replay traces; compare recorders')
     .option('--verbose', 'print stacks for errors')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const command of [serveCommand(), trainCommand(), evaluateCommand(), scoreCommand(), replayCommand()]) {
+  for (const command of [serveCommand(), trainCommand(), evaluateCommand(), scoreCommand(), replayCommand(), compareCommand()]) {
     program.addCommand(command.exitOverride());
   }
   try {

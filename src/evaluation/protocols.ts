@@ -7,7 +7,7 @@ import { assignFolds } from '../models/threshold.js';
 import { scoreCounts, trainOnCounts, type LabelledCounts } from '../models/train.js';
 import type { TraceFormatName } from '../traces/trace-format.js';
 
-export const PROTOCOLS = ['study', 'group-out', 'cv'] as const;
+export const PROTOCOLS = ['study', 'holdout', 'group-out', 'cv'] as const;
 
 /** Folds of the `cv` protocol. */
 const CV_FOLDS = 5;
@@ -48,6 +48,8 @@ export interface ProtocolResult {
 /**
  * Runs one evaluation protocol for each classifier:
  * - `study`: the thesis's 50/50 split of recordings (one vector per recording);
+ * - `holdout`: a seeded 50/50 split stratified by label, for data sets without the study's
+ *   split files (the strace set): the study's experiment on any labelled folder;
  * - `group-out`: leave one group (plugin) out, train on the rest, pooled over all folds;
  * - `cv`: seeded, stratified 5-fold cross-validation over all recordings (for choosing settings
  *   on a training set alone, e.g. a manifest of the study's training half).
@@ -114,6 +116,12 @@ export async function protocolFolds(protocol: string, dataset: Dataset, seed: nu
     const split = await loadStudySplit(dataset.root, dataset.recordings);
     for (const row of split.missingRows) notes.push(`study split: row ${row.id} (${row.split}) left out, its log is not in the data (${row.note})`);
     return [{ train: split.train, test: split.test }];
+  }
+  if (protocol === 'holdout') {
+    // Half of each class (rounded up for the training half) trains; the rest is held out.
+    const halves = assignFolds(dataset.recordings.map((r) => r.label), [], 2, seed);
+    notes.push(`holdout: seeded 50/50 split stratified by label (seed ${seed})`);
+    return [{ train: dataset.recordings.filter((_, i) => halves[i] === 0), test: dataset.recordings.filter((_, i) => halves[i] === 1) }];
   }
   if (protocol === 'group-out') {
     const groups = [...new Set(dataset.recordings.map((r) => r.group))].sort();

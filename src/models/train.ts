@@ -82,10 +82,23 @@ async function fitOnce(
 
 /** Scores every training row with a model that did not see its fold, then picks the threshold. */
 async function outOfFoldThreshold(train: readonly LabelledCounts[], options: TrainOptions): Promise<number> {
-  const labels = train.map((t) => t.label);
-  const folds = assignFolds(labels, train.map((t) => t.group), THRESHOLD_FOLDS, options.seed);
+  const { scores, labels } = await outOfFoldScores(train, options);
+  return chooseThreshold(scores, labels);
+}
+
+/**
+ * Scores of training rows, each by a model fitted without its fold (folds by group when there
+ * are three or more groups, else stratified): what a threshold may be tuned on.
+ */
+export async function outOfFoldScores(train: readonly LabelledCounts[], options: TrainOptions): Promise<{ scores: number[]; labels: number[] }> {
+  const folds = assignFolds(
+    train.map((t) => t.label),
+    train.map((t) => t.group),
+    THRESHOLD_FOLDS,
+    options.seed,
+  );
   const scores: number[] = [];
-  const scoredLabels: number[] = [];
+  const labels: number[] = [];
   for (const fold of new Set(folds)) {
     const inner = train.filter((_, i) => folds[i] !== fold);
     const held = train.filter((_, i) => folds[i] === fold);
@@ -93,9 +106,9 @@ async function outOfFoldThreshold(train: readonly LabelledCounts[], options: Tra
     if (attacks === 0 || attacks === inner.length) continue;
     const model = await fitOnce(inner, options, undefined);
     scores.push(...scoreCounts(model, held));
-    scoredLabels.push(...held.map((t) => t.label));
+    labels.push(...held.map((t) => t.label));
   }
-  return chooseThreshold(scores, scoredLabels);
+  return { scores, labels };
 }
 
 /** P(attack) of each counted recording under a trained model. */
