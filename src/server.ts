@@ -3,6 +3,10 @@ import { parseFalcoAlert } from './falco/parse-alert.js';
 import type { SidecarMetrics } from './sidecar/metrics.js';
 import type { Pipeline } from './sidecar/pipeline.js';
 import { ingestFeedBody } from './sources/feed-http.js';
+import type { SyscallEvent } from './traces/syscall-event.js';
+
+/** The tag of the falco-ml feed rule (rules/falco-feed.yaml). */
+export const FEED_TAG = 'falco_ml_feed';
 
 export interface ServerOptions {
   pipeline: Pipeline;
@@ -51,9 +55,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
+  const feedOptions = { onEvent: (e: SyscallEvent) => pipeline.onEvent(e), metrics, logger: options.logger };
   app.post('/feed', { bodyLimit: options.feedBodyLimit }, async (request, reply) => {
     const body = request.body;
-    const result = ingestFeedBody(Buffer.isBuffer(body) ? body : '', { onEvent: (e) => pipeline.onEvent(e), metrics, logger: request.log });
+    const result = ingestFeedBody(Buffer.isBuffer(body) ? body : '', feedOptions);
     if (result.accepted === 0 && result.malformed > 0) {
       return reply.code(400).send({ error: 'no line of the body is a syscall event', ...result });
     }
@@ -66,6 +71,12 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     if (!parsed.ok) {
       metrics.inputsRejected.inc({ input: 'http', reason: parsed.reason });
       return reply.code(400).send({ error: parsed.message });
+    }
+    // Falco sends every alert to every output: the feed rule's alerts reach http_output too.
+    // They are syscall events, not alerts for people, so they feed the windows.
+    if (parsed.alert.tags.includes(FEED_TAG)) {
+      ingestFeedBody(Buffer.isBuffer(body) ? body : '', feedOptions);
+      return reply.code(200).send();
     }
     metrics.alertsIn.inc({ input: 'http' });
     setImmediate(() => {

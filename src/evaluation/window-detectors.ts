@@ -5,7 +5,7 @@ import { fitScaling, applyScaling } from '../features/scaling.js';
 import { getProfileSpec } from '../detectors/index.js';
 import { callId, callName, type ProfileKind } from '../detectors/normal-profile.js';
 import { classifierWindowDetector, profileWindowDetector, type WindowDetector } from '../detectors/window-detector.js';
-import type { Classifier, ClassifierKind } from '../models/classifier.js';
+import type { Classifier, ClassifierKind, Json } from '../models/classifier.js';
 import { getClassifierSpec } from '../models/index.js';
 import { readTraceFile } from '../traces/read-trace.js';
 import type { SyscallEvent } from '../traces/syscall-event.js';
@@ -46,9 +46,18 @@ export function replayEvent(replay: Replay, i: number): SyscallEvent {
 
 /**
  * Replays a recording through the `WindowTracker` the sidecar uses, one stream per recording,
- * calling `onWindow` for each closed window (its state and the calls seen so far).
+ * calling `onWindow` for each closed window (its state and the calls seen so far). With `flush`
+ * a recording shorter than `size` still gets one (partial) window at its end; a live container
+ * never ends its stream, so the online protocol leaves it off.
  */
-export function replayWindows<S extends StreamState>(replay: Replay, size: number, stride: number, createState: () => S, onWindow: (state: S, calls: number) => void): void {
+export function replayWindows<S extends StreamState>(
+  replay: Replay,
+  size: number,
+  stride: number,
+  createState: () => S,
+  onWindow: (state: S, calls: number) => void,
+  flush = true,
+): void {
   const tracker = new WindowTracker({
     ...TRACKER_DEFAULTS,
     policy: { kind: 'count', size, stride },
@@ -56,7 +65,7 @@ export function replayWindows<S extends StreamState>(replay: Replay, size: numbe
     onWindow: (state, info) => onWindow(state, info.calls),
   });
   for (let i = 0; i < replay.calls.length; i++) tracker.push('', replayEvent(replay, i));
-  tracker.flush();
+  if (flush) tracker.flush();
 }
 
 /** A normal-profile detector: learns from the normal training recordings only. */
@@ -74,20 +83,31 @@ export interface SupervisedWindowOptions {
   features: FeatureOptions;
   windowSize: number;
   strideCalls: number;
-  /** Share of an attack recording's windows kept as positives in the second round. @default 0.1 */
+  /** Share of an attack recording's windows kept as positives in each later round. @default 0.1 */
   witnessShare: number;
+  /** Training rounds: 1 labels every window with its recording's label; each later round re-selects witnesses. @default 2 */
+  rounds?: number;
+  /**
+   * Where the vocabulary comes from: `all` training recordings, or `normal` ones only, so that
+   * the `<unknown>` slot counts the window's tokens (calls, n-grams) never seen in normal
+   * training traffic: a novelty feature the classifier can weigh. @default 'all'
+   */
+  vocabulary?: 'all' | 'normal';
+  /** Hyper-parameter overrides of the classifier (stored in the detector's body). */
+  hyper?: Record<string, Json>;
 }
 
 /**
  * A classifier over sliding-window bags, trained so that recording labels do not drown it.
  * Attack recordings are mostly normal traffic, so labelling all their windows "attack" teaches
- * the model that normal traffic is attack. Two rounds, in the spirit of multiple-instance
+ * the model that normal traffic is attack. Rounds, in the spirit of multiple-instance
  * learning (MI-SVM's witness selection, Andrews et al. 2002): round one trains on every window
- * with its recording's label; round two keeps, from each attack recording, only the windows
- * round one scored highest (its likely exploit windows) and retrains.
+ * with its recording's label; each later round keeps, from each attack recording, only the
+ * windows the previous round scored highest (its likely exploit windows) and retrains.
  */
 export function supervisedTrainer(kind: ClassifierKind, options: SupervisedWindowOptions): DetectorTrainer {
   const name = `${kind}-windows`;
+  const rounds = Math.max(1, Math.floor(options.rounds ?? 2));
   return {
     name,
     async fit(train, seed) {
@@ -96,7 +116,11 @@ export function supervisedTrainer(kind: ClassifierKind, options: SupervisedWindo
         for (let i = 0; i < r.calls.length; i++) counter.add(replayEvent(r, i));
         return { counts: counter.counts, calls: counter.calls, label: r.label };
       });
-      const unscaled = { ...fitFeatureSpec(counted, { ...options.features, scaling: 'none' }), mode: { kind: 'window' as const, size: options.windowSize, stride: options.strideCalls } };
+      const vocabularySource = options.vocabulary === 'normal' ? counted.filter((c) => c.label === 0) : counted;
+      const unscaled = {
+        ...fitFeatureSpec(vocabularySource.length > 0 ? vocabularySource : counted, { ...options.features, scaling: 'none' }),
+        mode: { kind: 'window' as const, size: options.windowSize, stride: options.strideCalls },
+      };
       const policy = { kind: 'count' as const, size: options.windowSize, stride: options.strideCalls };
       const windows: { recording: number; vector: Float64Array }[] = [];
       train.forEach((r, recording) =>
@@ -106,11 +130,12 @@ export function supervisedTrainer(kind: ClassifierKind, options: SupervisedWindo
       for (const w of windows) applyScaling(scaling, w.vector);
       const spec = { ...unscaled, scaling };
       const classifierSpec = getClassifierSpec(kind);
+      const hyper = { ...classifierSpec.defaults, ...options.hyper };
       const fit = (rows: typeof windows): Promise<Classifier> =>
-        classifierSpec.fit({ X: rows.map((w) => w.vector), y: Uint8Array.from(rows, (w) => train[w.recording].label), featureNames: spec.vocabulary }, { ...classifierSpec.defaults }, { seed });
-      const first = await fit(windows);
-      const witnesses = selectWitnesses(windows, train, first, options.witnessShare);
-      return classifierWindowDetector(spec, await fit(witnesses), { ...classifierSpec.defaults });
+        classifierSpec.fit({ X: rows.map((w) => w.vector), y: Uint8Array.from(rows, (w) => train[w.recording].label), featureNames: spec.vocabulary }, hyper, { seed });
+      let model = await fit(windows);
+      for (let round = 1; round < rounds; round++) model = await fit(selectWitnesses(windows, train, model, options.witnessShare));
+      return classifierWindowDetector(spec, model, hyper);
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { FalcoAlert, FalcoPriority, OutputFieldValue } from '../falco/alert.js';
+import { toPrintableAscii } from '../falco/sidekick-payload.js';
 import type { ContainerContext } from './types.js';
-import { ANOMALY_TAG, ML_TAG, mergeTags, mlFields, toAscii } from './ml-fields.js';
+import { ANOMALY_TAG, ML_TAG, mergeTags, mlFields } from './ml-fields.js';
 import type { ScoreOutcome } from './score-condition.js';
 
 /** The rule name of anomaly-only alerts when neither the engine options nor the policy name one. */
@@ -45,11 +46,11 @@ export function buildAnomalyAlert(input: AnomalyAlertInput): FalcoAlert {
     `window_events=${w?.events ?? '<NA>'}`,
     `top_syscalls=${w === undefined || w.top.length === 0 ? '<NA>' : w.top.slice(0, 5).join(',')}`,
   );
-  const rule = toAscii(input.rule);
+  const rule = toPrintableAscii(input.rule);
   return {
-    hostname: toAscii(input.hostname),
+    hostname: toPrintableAscii(input.hostname),
     // Falco's output begins "HH:MM:SS.nnnnnnnnn: Priority text (fields)".
-    output: toAscii(`${time.slice(11, 29)}: ${priority} ${rule} in container (${parts.join(' ')})`),
+    output: toPrintableAscii(`${time.slice(11, 29)}: ${priority} ${rule} in container (${parts.join(' ')})`),
     output_fields: { ...containerFields, ...mlFields('anomaly', outcome, ctx, threshold, input.policy) },
     priority,
     rule,

@@ -1,4 +1,5 @@
 import type { OutputFieldValue } from '../falco/alert.js';
+import { toPrintableAscii } from '../falco/sidekick-payload.js';
 import type { ContainerContext } from './types.js';
 import type { ScoreOutcome } from './score-condition.js';
 import type { Verdict } from './verdict.js';
@@ -30,15 +31,10 @@ export function mlFields(
   if (w !== undefined) {
     fields['ml.score'] = w.score;
     fields['ml.window_events'] = w.events;
-    fields['ml.top_syscalls'] = toAscii(w.top.slice(0, MAX_TOP_SYSCALLS).join(','));
+    fields['ml.top_syscalls'] = toPrintableAscii(w.top.slice(0, MAX_TOP_SYSCALLS).join(','));
   }
   if (policy !== undefined) fields['ml.policy'] = policy;
   return fields;
-}
-
-/** Falcosidekick UI rejects non-ASCII text; anything outside printable ASCII becomes `?`. */
-export function toAscii(text: string): string {
-  return text.replace(/[^\x20-\x7E]/g, '?');
 }
 
 /** Appends tags not yet present, keeping the alert's own order first. */

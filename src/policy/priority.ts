@@ -1,4 +1,5 @@
 import { FALCO_PRIORITIES, type FalcoPriority } from '../falco/alert.js';
+import { normalizePriority } from '../falco/sidekick-payload.js';
 
 /**
  * Priority names as policies may write them: Falco's JSON spelling (`Critical`), its rules-file
@@ -13,9 +14,7 @@ export const PRIORITY_SPELLINGS: readonly string[] = [
 
 /** Normalises any accepted spelling to Falco's Title-case; undefined for an unknown name. */
 export function parsePriority(name: string): FalcoPriority | undefined {
-  const lower = name.toLowerCase();
-  if (lower === 'info') return 'Informational';
-  return FALCO_PRIORITIES.find((p) => p.toLowerCase() === lower);
+  return name.toLowerCase() === 'info' ? 'Informational' : normalizePriority(name);
 }
 
 /** 0 for Emergency up to 7 for Debug, as in falco.schema.priority. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFile } from '../../src/models/model-file.js';
+import { loadWindowModelFile } from '../../src/models/window-model-file.js';
 import { scoreTraceFile } from '../../src/models/score-trace.js';
 import { runCli } from '../helpers/run-cli.js';
 import { HAS_SHARED_DATA, SYSDIG_DATA } from '../helpers/shared-data.js';
@@ -117,5 +118,53 @@ describe.skipIf(!HAS_SHARED_DATA)('score on real recordings', () => {
     expect(a.events).toBe(b.events);
     expect(a.maxScore).toBe(b.maxScore);
     expect(a.alert).toBe(true);
+  });
+});
+
+describe('train --window then score: window models for serve', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await makeDataset();
+  });
+
+  it('a classifier over windows alerts inside attack runs only, naming the calls that drove it', async () => {
+    const out = path.join(dir, 'dt-windows.json');
+    const train = await runCli(['train', '--data', dir, '--model', 'dt', '--window', '40', '--stride', '8', '--ngram', '1', '--out', out, '--quiet']);
+    expect(train.code, train.stderr).toBe(0);
+    expect(train.stdout).toMatch(/wrote .*dt-windows\.json: dt-windows over windows of 40 calls every 8, alert at [\d.]+ on 1 of 1, from 12 recordings/);
+    const loaded = await loadWindowModelFile(out);
+    expect(loaded.file).toMatchObject({ format: 'falco-ml-window-model', name: 'dt-windows', window: { size: 40, stride: 8 }, alert: { k: 1, n: 1 } });
+
+    const score = await runCli(['score', '--model', out, '--json', path.join(dir, 'normal'), path.join(dir, 'exec')]);
+    expect(score.code, score.stderr).toBe(0);
+    const results = (JSON.parse(score.stdout) as { results: { file: string; alerts: number; windows: number; top: { feature: string }[] }[] }).results;
+    const normal = results.filter((r) => r.file.includes(`${path.sep}normal${path.sep}`));
+    const attack = results.filter((r) => r.file.includes(`${path.sep}exec${path.sep}`));
+    expect(normal.every((r) => r.alerts === 0)).toBe(true);
+    expect(attack.every((r) => r.alerts >= 1)).toBe(true);
+    expect(attack[0].windows).toBeGreaterThan(10);
+    expect(attack[0].top.map((t) => t.feature)).toEqual(expect.arrayContaining([expect.stringMatching(/execve|clone|wait4/)]));
+  });
+
+  it('a normal-profile detector trains on the normal runs alone', async () => {
+    const out = path.join(dir, 'stide.json');
+    const train = await runCli(['train', '--data', dir, '--model', 'stide', '--window', '40', '--stride', '8', '--out', out, '--quiet']);
+    expect(train.code, train.stderr).toBe(0);
+    const loaded = await loadWindowModelFile(out);
+    expect(loaded.file.detector.type).toBe('profile');
+    const score = await runCli(['score', '--model', out, '--json', path.join(dir, 'exec', 'app-0.txt')]);
+    expect((JSON.parse(score.stdout) as { results: { alerts: number }[] }).results[0].alerts).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses a normal-profile detector without --window, and a per-recording model where a window model is needed', async () => {
+    const usage = await runCli(['train', '--data', dir, '--model', 'bosc', '--out', path.join(dir, 'x.json')]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/FML_ERR_USAGE.*normal-profile detector.*--window/);
+    const perRecording = path.join(dir, 'per-recording.json');
+    expect((await runCli(['train', '--data', dir, '--model', 'dt', '--out', perRecording, '--quiet'])).code).toBe(0);
+    await expect(loadWindowModelFile(perRecording)).rejects.toThrow(/per-recording model cannot score windows; train one with `falco-ml train --window/);
+    const serve = await runCli(['serve', '--model', perRecording, '--listen', '127.0.0.1:0']);
+    expect(serve.code).toBe(1);
+    expect(serve.stderr).toMatch(/FML_ERR_MODEL_FILE_INVALID/);
   });
 });

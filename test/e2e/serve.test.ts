@@ -1,11 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { FEED_TAG } from '../../src/server.js';
 import { checkSidekickPayload } from '../../src/falco/sidekick-payload.js';
 import { runCli } from '../helpers/run-cli.js';
 import { HAS_SHARED_DATA, SYSDIG_DATA } from '../helpers/shared-data.js';
-import { FakeSidekick, startSidecarProcess, waitFor, type SidecarProcess } from './sidecar-process.js';
+import { FakeSidekick, waitFor as waitUntil } from '../helpers/fake-sidekick.js';
+import { ROOT, startSidecarProcess, type SidecarProcess } from './sidecar-process.js';
+
+const waitFor = (what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> => waitUntil(check, timeoutMs, what);
 
 /** A Falco http_output body as Falco 0.4x writes it (json_output: true), with an exact 64-bit evt.time. */
 function falcoAlert(containerId: string, n: number, rule = 'Terminal shell in container'): string {
@@ -22,27 +27,25 @@ function post(url: string, body: string, headers: Record<string, string> = { 'co
 
 /** The JSON payloads the fake Falcosidekick received, each checked against the contract first. */
 function received(sidekick: FakeSidekick): { output_fields: Record<string, unknown>; rule: string; priority: string; tags: string[] }[] {
-  return sidekick.bodies.map((body) => {
-    expect(checkSidekickPayload(body), body).toEqual([]);
-    return JSON.parse(body) as { output_fields: Record<string, unknown>; rule: string; priority: string; tags: string[] };
-  });
+  expect(sidekick.violations).toEqual([]);
+  return sidekick.received.map((body) => JSON.parse(body) as { output_fields: Record<string, unknown>; rule: string; priority: string; tags: string[] });
 }
 
 describe('falco-ml serve, end to end on 127.0.0.1', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'falco-ml-e2e-'));
   const socket = path.join(dir, 'feed.sock');
   const spool = path.join(dir, 'spool');
-  const sidekick = new FakeSidekick();
+  let sidekick: FakeSidekick;
   let sidecar: SidecarProcess;
 
   beforeAll(async () => {
-    await sidekick.start();
+    sidekick = await FakeSidekick.start();
     sidecar = await startSidecarProcess(['--listen', '127.0.0.1:0', '--sidekick', sidekick.url, '--feed-socket', socket, '--spool-dir', spool]);
   });
 
   afterAll(async () => {
     await sidecar?.stop();
-    await sidekick.stop();
+    await sidekick?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -50,8 +53,8 @@ describe('falco-ml serve, end to end on 127.0.0.1', () => {
     const res = await post(`${sidecar.url}/`, falcoAlert('c0ffee000001', 7));
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('');
-    await waitFor('the alert at Falcosidekick', () => sidekick.bodies.some((b) => b.includes('c0ffee000001')));
-    const body = sidekick.bodies.find((b) => b.includes('c0ffee000001')) as string;
+    await waitFor('the alert at Falcosidekick', () => sidekick.received.some((b) => b.includes('c0ffee000001')));
+    const body = sidekick.received.find((b) => b.includes('c0ffee000001')) as string;
     expect(checkSidekickPayload(body)).toEqual([]);
     expect(body).toContain('"evt.time":1712345678901234507');
     const alert = JSON.parse(body) as { output_fields: Record<string, unknown>; tags: string[] };
@@ -63,7 +66,7 @@ describe('falco-ml serve, end to end on 127.0.0.1', () => {
   it('accepts any path, as Falcosidekick does', async () => {
     const res = await post(`${sidecar.url}/some/other/path`, falcoAlert('c0ffee000002', 8));
     expect(res.status).toBe(200);
-    await waitFor('the alert at Falcosidekick', () => sidekick.bodies.some((b) => b.includes('c0ffee000002')));
+    await waitFor('the alert at Falcosidekick', () => sidekick.received.some((b) => b.includes('c0ffee000002')));
   });
 
   it('refuses text, invalid and oversized bodies with a 4xx and counts them, and keeps serving', async () => {
@@ -85,15 +88,15 @@ describe('falco-ml serve, end to end on 127.0.0.1', () => {
   it.skipIf(!HAS_SHARED_DATA)('raises anomaly alerts for an attack recording fed as a container, none for a normal one, and confirms a rule that fires in the attacked container', async () => {
     const attack = path.join(SYSDIG_DATA, 'wordpress/exec/file-manager-10.log');
     const normal = path.join(SYSDIG_DATA, 'wordpress/normal/file-manager-10.log');
-    const before = sidekick.bodies.length;
+    const before = sidekick.received.length;
     const fed = await runCli(['replay', attack, '--to', `unix:${socket}`, '--container', 'attack0000e2e']);
     expect(fed.code, fed.stderr).toBe(0);
     const fedNormal = await runCli(['replay', normal, '--to', `unix:${socket}`, '--container', 'normal0000e2e']);
     expect(fedNormal.code, fedNormal.stderr).toBe(0);
-    await waitFor('an anomaly alert', () => sidekick.bodies.slice(before).some((b) => b.includes('attack0000e2e')));
+    await waitFor('an anomaly alert', () => sidekick.received.slice(before).some((b) => b.includes('attack0000e2e')));
     const res = await post(`${sidecar.url}/`, falcoAlert('attack0000e2e', 9, 'Web Server Spawned Shell'));
     expect(res.status).toBe(200);
-    await waitFor('the confirmed alert', () => sidekick.bodies.some((b) => b.includes('Web Server Spawned Shell')));
+    await waitFor('the confirmed alert', () => sidekick.received.some((b) => b.includes('Web Server Spawned Shell')));
     const alerts = received(sidekick).slice(before);
     const anomalies = alerts.filter((a) => a.output_fields['ml.verdict'] === 'anomaly');
     expect(anomalies.length).toBeGreaterThanOrEqual(1);
@@ -108,18 +111,50 @@ describe('falco-ml serve, end to end on 127.0.0.1', () => {
     expect(metrics).toMatch(/falco_ml_events_in_total\{source="socket"\} \d{5,}/);
   });
 
+  it('routes alerts of the feed rule (tag falco_ml_feed) arriving on http_output to the windows, not to Falcosidekick', async () => {
+    const feedRule = parseYaml(readFileSync(path.join(ROOT, 'rules/falco-feed.yaml'), 'utf8')) as { rule?: string; tags?: string[] }[];
+    expect(feedRule.find((item) => item.rule !== undefined)?.tags).toContain(FEED_TAG);
+    const before = sidekick.received.length;
+    for (let i = 0; i < 3; i++) {
+      const body =
+        `{"hostname":"node-1","output":"falco-ml feed evt.type=openat","output_fields":{"container.id":"feedviahttp1","evt.type":"openat","evt.dir":"<",` +
+        `"evt.rawtime":171234567890123456${i},"thread.tid":42,"proc.name":"php-fpm"},"priority":"Debug","rule":"falco-ml syscall feed","source":"syscall",` +
+        `"tags":["${FEED_TAG}"],"time":"2024-04-05T19:34:38.901234567Z"}`;
+      expect((await post(`${sidecar.url}/`, body)).status).toBe(200);
+    }
+    const metrics = await (await fetch(`${sidecar.url}/metrics`)).text();
+    expect(metrics).toMatch(/falco_ml_events_in_total\{source="http"\} 3/);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sidekick.received.slice(before).some((b) => b.includes('feedviahttp1'))).toBe(false);
+  });
+
   it('loses nothing while Falcosidekick is down: alerts wait, then all arrive once it is back', async () => {
-    await sidekick.stop();
+    // Down mid-stream: half the alerts go out while it is up, half while it is down.
     const count = 300;
     for (let n = 1000; n < 1000 + count; n++) {
+      if (n === 1000 + count / 2) await sidekick.stop();
       const res = await post(`${sidecar.url}/`, falcoAlert('down00000001', n));
       expect(res.status).toBe(200);
     }
     await new Promise((r) => setTimeout(r, 500));
-    await sidekick.start();
+    await sidekick.listen();
     const numbers = (): Set<number> =>
-      new Set(sidekick.bodies.filter((b) => b.includes('down00000001')).map((b) => Number((JSON.parse(b) as { output_fields: { n: number } }).output_fields.n)));
+      new Set(sidekick.received.filter((b) => b.includes('down00000001')).map((b) => Number((JSON.parse(b) as { output_fields: { n: number } }).output_fields.n)));
     await waitFor(`all ${count} alerts`, () => numbers().size === count, 30_000);
+    received(sidekick);
+  });
+
+  it('keeps undelivered alerts in its spool across its own restart, and delivers them when the receiver is back', async () => {
+    await sidekick.stop();
+    const count = 50;
+    for (let n = 2000; n < 2000 + count; n++) expect((await post(`${sidecar.url}/`, falcoAlert('restart00001', n))).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await sidecar.stop()).toBe(0);
+    await sidekick.listen();
+    sidecar = await startSidecarProcess(['--listen', '127.0.0.1:0', '--sidekick', sidekick.url, '--feed-socket', socket, '--spool-dir', spool]);
+    const numbers = (): Set<number> =>
+      new Set(sidekick.received.filter((b) => b.includes('restart00001')).map((b) => Number((JSON.parse(b) as { output_fields: { n: number } }).output_fields.n)));
+    await waitFor(`all ${count} spooled alerts`, () => numbers().size === count, 30_000);
     received(sidekick);
   });
 });

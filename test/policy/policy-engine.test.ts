@@ -223,7 +223,7 @@ describe('PolicyEngine.onWindow: anomaly-only alerts', () => {
     expect(alert?.rule).toBe('ML anomaly');
     expect(alert?.hostname.length).toBeGreaterThan(0);
     expect(alert?.output).toMatch(/^[\x20-\x7E]+$/);
-    expect(alert?.output).toContain('container_name=caf? ');
+    expect(alert?.output).toContain('container_name=caf\\u{e9} ');
   });
 
   it('raises nothing for normal windows, or with no window policy', async () => {

@@ -3,7 +3,7 @@ import { SidecarMetrics } from '../../src/sidecar/metrics.js';
 import { DeliveryQueue } from '../../src/sinks/delivery-queue.js';
 import { DiskSpool } from '../../src/sinks/disk-spool.js';
 import { createHttpSink, HttpPoster } from '../../src/sinks/http-sink.js';
-import { FakeSidekick, waitFor } from './fake-sidekick.js';
+import { FakeSidekick, waitFor } from '../helpers/fake-sidekick.js';
 import { makeAlert, metricValue, seqOf, tempDir, uuidOf } from './helpers.js';
 
 // Fast retries so outages of a few hundred ms are covered in well under a second.
