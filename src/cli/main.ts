@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { isSidecarError } from '../errors.js';
 import { compareCommand } from './compare.js';
+import { demoCommand } from './demo.js';
 import { evaluateCommand } from './evaluate.js';
 import { replayCommand } from './replay.js';
 import { scoreCommand } from './score.js';
@@ -19,7 +20,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--verbose', 'print stacks for errors')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const command of [serveCommand(), trainCommand(), evaluateCommand(), scoreCommand(), replayCommand(), compareCommand()]) {
+  for (const command of [serveCommand(), demoCommand(), trainCommand(), evaluateCommand(), scoreCommand(), replayCommand(), compareCommand()]) {
     program.addCommand(command.exitOverride());
   }
   try {

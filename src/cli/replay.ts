@@ -59,8 +59,8 @@ export function containerIdFromFile(file: string): string {
   return dot > 0 ? base.slice(0, dot) : base;
 }
 
-/** Sends every call of `files` to `sender`, in batches, paced by `bucket` when given. */
-async function replayFiles(files: readonly string[], sender: FeedSender, flags: ReplayFlags): Promise<{ events: number; stats: TraceStats[] }> {
+/** Sends every call of `files` to `sender`, in batches, paced by `--rate` when given. */
+export async function replayFiles(files: readonly string[], sender: FeedSender, flags: Pick<ReplayFlags, 'rate' | 'container' | 'format' | 'batch'>): Promise<{ events: number; stats: TraceStats[] }> {
   const bucket = flags.rate === undefined ? undefined : new TokenBucket(flags.rate);
   const batchLines = bucket === undefined ? flags.batch : Math.min(flags.batch, bucket.capacity);
   let events = 0;

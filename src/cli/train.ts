@@ -43,22 +43,22 @@ export function trainCommand(): Command {
     .description('train one classifier (per recording, or over windows with --window) or normal-profile detector on every labelled recording of a data set and write a model file')
     .requiredOption('--data <dir>', 'data set folder (labels from exec/ anormal/ attack/ normal/ folders)')
     .option('--manifest <csv>', 'label recordings from a CSV path,label,group instead of folder names')
-    .addOption(new Option('--model <kind>', 'classifier, or with --window also a normal-profile detector (stide, bosc, autoencoder)').argParser(parseChoice([...CLASSIFIER_KINDS, ...PROFILE_KINDS])).default('mlp'))
+    .addOption(new Option('--model <kind>', 'classifier, or a normal-profile detector (stide, bosc, autoencoder: learns from normal recordings only, always a window model)').argParser(parseChoice([...CLASSIFIER_KINDS, ...PROFILE_KINDS])).default('mlp'))
     .requiredOption('--out <file>', 'model file to write (JSON)')
     .addOption(new Option('--seed <n>', 'seed for every random draw').argParser(parseInteger(0)).default(42))
     .option('--hyper <key=value>', 'override a hyper-parameter of the classifier (repeatable), e.g. nEstimators=300', collectHyper, {})
     .addOption(thresholdOption())
     .addOption(new Option('--format <name>', 'trace format (default: detected per file)').argParser(parseFormat))
-    .addOption(new Option('--window <calls>', 'train a window detector for `serve`: calls per window (classifiers; normal-profile detectors have their own)').argParser(parseInteger(2)))
+    .addOption(new Option('--window <calls>', 'train a window model for `serve`: calls per window of a classifier (normal-profile detectors have their own window)').argParser(parseInteger(2)))
     .addOption(new Option('--stride <calls>', 'with --window: score every this many calls').argParser(parseInteger(1)).default(100))
     .addOption(new Option('--k <windows>', 'with --window: alert when k of the last n windows reach the threshold').argParser(parseInteger(1)).default(DEFAULT_ALERT_RULE.k))
     .addOption(new Option('--n <windows>', 'with --window: see --k').argParser(parseInteger(1)).default(DEFAULT_ALERT_RULE.n))
     .option('-q, --quiet', 'no progress output', false);
   addFeatureFlags(command);
   return command.action(async (flags: TrainFlags) => {
-    if (flags.window !== undefined) return trainWindowModel(flags);
+    // Normal-profile detectors only ever score windows (of their own length).
     const kind = flags.model;
-    if (isProfileKind(kind)) throw new SidecarError('FML_ERR_USAGE', `--model ${kind} is a normal-profile detector: it scores windows, so pass --window`);
+    if (flags.window !== undefined || isProfileKind(kind)) return trainWindowModel(flags);
     const dataset = await loadDataset(flags.data, flags.manifest === undefined ? {} : { manifest: flags.manifest });
     const features = toFeatureOptions(flags);
     const progress = createProgress('train', { quiet: flags.quiet });
@@ -96,7 +96,7 @@ export function trainCommand(): Command {
  * recordings scored by detectors fitted without them (5 inner folds), as in the online protocol.
  */
 async function trainWindowModel(flags: TrainFlags): Promise<void> {
-  const windowSize = flags.window as number;
+  const windowSize = flags.window ?? 0;
   if (flags.k > flags.n) throw new SidecarError('FML_ERR_USAGE', `--k ${flags.k} is more than --n ${flags.n}`);
   const dataset = await loadDataset(flags.data, flags.manifest === undefined ? {} : { manifest: flags.manifest });
   const progress = createProgress('train', { quiet: flags.quiet });

@@ -11,6 +11,11 @@ const MAX_TOP_SYSCALLS = 10;
 export const ML_TAG = 'ml';
 export const ANOMALY_TAG = 'anomaly';
 
+/** Four decimals: enough to compare with a threshold, short enough to read in Falcosidekick-UI. */
+function round4(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}
+
 /**
  * The `ml.*` output fields. Falcosidekick drops unknown top-level keys, so everything the model
  * says goes here; numbers stay numbers, as Falco types its own output_fields.
@@ -25,11 +30,11 @@ export function mlFields(
   const fields: Record<string, OutputFieldValue> = { 'ml.verdict': verdict };
   if (ctx !== undefined) {
     fields['ml.model'] = ctx.model;
-    if (threshold !== undefined) fields['ml.threshold'] = threshold;
+    if (threshold !== undefined) fields['ml.threshold'] = round4(threshold);
   }
   const w = outcome.window;
   if (w !== undefined) {
-    fields['ml.score'] = w.score;
+    fields['ml.score'] = round4(w.score);
     fields['ml.window_events'] = w.events;
     fields['ml.top_syscalls'] = toPrintableAscii(w.top.slice(0, MAX_TOP_SYSCALLS).join(','));
   }
