@@ -4,6 +4,12 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { loadWindowModelFile } from '../src/models/window-model-file.js';
+import { PolicyEngine, loadPolicyDir } from '../src/policy/index.js';
+import { DEFAULT_MODEL_PATH, DEFAULT_POLICIES_PATH } from '../src/sidecar/config.js';
+import { SidecarMetrics } from '../src/sidecar/metrics.js';
+import { Pipeline } from '../src/sidecar/pipeline.js';
+import type { AlertSink } from '../src/sinks/alert-sink.js';
 import { encodeFeedLine } from '../src/sources/feed-line.js';
 import type { FeedConsumer } from '../src/sources/feed-ingest.js';
 import { startFeedSocket } from '../src/sources/feed-socket.js';
@@ -133,45 +139,63 @@ function best(times: number[]): number {
   return Math.min(...times);
 }
 
-/** Runs the feed benchmark with `consumer` behind the feed (default: a no-op). */
-export async function run(consumer: FeedConsumer = () => undefined): Promise<void> {
+/** The whole sidecar behind the feed: built-in model and policies, alerts to a sink that drops them. */
+async function pipelineConsumer(): Promise<FeedConsumer> {
+  const metrics = new SidecarMetrics({ defaultMetrics: false });
+  const engine = new PolicyEngine(await loadPolicyDir(DEFAULT_POLICIES_PATH), { metrics });
+  const sink: AlertSink = { name: 'null', pending: 0, send: () => undefined, close: async () => undefined };
+  const pipeline = new Pipeline({ model: await loadWindowModelFile(DEFAULT_MODEL_PATH), policies: () => engine, sink, metrics });
+  return (e) => pipeline.onEvent(e);
+}
+
+/**
+ * Feed throughput with a no-op consumer and with the whole sidecar pipeline behind it (windows,
+ * the built-in model every 100 calls per container, policies), against two baselines in the same
+ * run: a bare read-split-`JSON.parse` of the same bytes over a unix socket, and in memory.
+ */
+export async function run(): Promise<void> {
   const { bytes, events, source } = await buildFeed();
+  const consumers: [string, FeedConsumer][] = [
+    ['no-op consumer', () => undefined],
+    ['whole sidecar pipeline', await pipelineConsumer()],
+  ];
   const dir = await mkdtemp(path.join(os.tmpdir(), 'fml-bench-feed-'));
   try {
-    const feed: number[] = [];
+    const feed: number[][] = consumers.map(() => []);
     const bareSocket: number[] = [];
     const bareMemory: number[] = [];
     // One warm-up round, then the best of REPEATS: the least disturbed run on a shared machine.
     for (let i = 0; i <= REPEATS; i++) {
-      const f = await timeFeed(path.join(dir, `feed-${i}.sock`), bytes, events, consumer);
+      const f = [];
+      for (const [c, [, consumer]] of consumers.entries()) f.push(await timeFeed(path.join(dir, `feed-${c}-${i}.sock`), bytes, events, consumer));
       const b = await timeBareSocket(path.join(dir, `bare-${i}.sock`), bytes, events);
       const m = timeBareMemory(bytes);
       if (i === 0) continue;
-      feed.push(f);
+      f.forEach((t, c) => feed[c].push(t));
       bareSocket.push(b);
       bareMemory.push(m);
     }
-    const feedRate = events / best(feed);
     const socketRate = events / best(bareSocket);
     const memoryRate = events / best(bareMemory);
     const mb = bytes.length / 1e6;
     process.stdout.write(
       `input: ${events} feed lines, ${mb.toFixed(1)} MB (${Math.round(bytes.length / events)} B/line) from ${source}; best of ${REPEATS}\n` +
-        `feed over unix socket (no-op consumer): ${Math.round(feedRate).toLocaleString('en')} events/s, ${(mb / best(feed)).toFixed(0)} MB/s\n` +
-        `bare socket read-split-JSON.parse:      ${Math.round(socketRate).toLocaleString('en')} events/s; ratio ${(feedRate / socketRate).toFixed(2)} (target >= 0.5)\n` +
-        `bare in-memory split-JSON.parse:        ${Math.round(memoryRate).toLocaleString('en')} events/s; ratio ${(feedRate / memoryRate).toFixed(2)}\n`,
+        `bare socket read-split-JSON.parse: ${Math.round(socketRate).toLocaleString('en')} events/s\n` +
+        `bare in-memory split-JSON.parse:   ${Math.round(memoryRate).toLocaleString('en')} events/s\n`,
     );
-    printJson({
-      name: 'feed:unix-socket',
-      events,
-      bytes: bytes.length,
-      eventsPerSec: Math.round(feedRate),
-      mbPerSec: Number((mb / best(feed)).toFixed(1)),
-      baselineSocketEventsPerSec: Math.round(socketRate),
-      baselineMemoryEventsPerSec: Math.round(memoryRate),
-      ratioToSocketBaseline: Number((feedRate / socketRate).toFixed(2)),
-      ratioToMemoryBaseline: Number((feedRate / memoryRate).toFixed(2)),
-    });
+    const figures: Record<string, number> = {};
+    for (const [c, [name]] of consumers.entries()) {
+      const rate = events / best(feed[c]);
+      process.stdout.write(
+        `feed over unix socket, ${name}: ${Math.round(rate).toLocaleString('en')} events/s, ${(mb / best(feed[c])).toFixed(0)} MB/s; ` +
+          `ratio ${(rate / socketRate).toFixed(2)} to the socket baseline (target >= 0.5), ${(rate / memoryRate).toFixed(2)} to the in-memory one\n`,
+      );
+      const key = c === 0 ? 'noop' : 'pipeline';
+      figures[`${key}EventsPerSec`] = Math.round(rate);
+      figures[`${key}RatioToSocketBaseline`] = Number((rate / socketRate).toFixed(2));
+      figures[`${key}RatioToMemoryBaseline`] = Number((rate / memoryRate).toFixed(2));
+    }
+    printJson({ name: 'feed:unix-socket', events, bytes: bytes.length, baselineSocketEventsPerSec: Math.round(socketRate), baselineMemoryEventsPerSec: Math.round(memoryRate), ...figures });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

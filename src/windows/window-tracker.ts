@@ -60,6 +60,7 @@ export class WindowTracker<S extends StreamState> {
   private readonly strideNs: bigint;
   private readonly idleNs: bigint;
   private tick = 0;
+  private lastKey: string | undefined;
   private latestNs: bigint | undefined;
   /** Streams dropped because `maxKeys` was reached. */
   evictedForRoom = 0;
@@ -94,10 +95,13 @@ export class WindowTracker<S extends StreamState> {
         this.evictedForRoom++;
       }
       entry = { state: this.options.createState(key), calls: 0, sinceWindow: 0, lastNs: undefined, lastTick: 0, nextCloseNs: undefined };
-    } else {
+      this.entries.set(key, entry);
+    } else if (key !== this.lastKey) {
+      // Feeds come in runs of one container's events: the most recent key is already last in order.
       this.entries.delete(key);
+      this.entries.set(key, entry);
     }
-    this.entries.set(key, entry);
+    this.lastKey = key;
     entry.lastTick = this.tick;
     if (event.timeNs !== undefined) {
       entry.lastNs = event.timeNs;
