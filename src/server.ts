@@ -78,6 +78,11 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       ingestFeedBody(Buffer.isBuffer(body) ? body : '', feedOptions);
       return reply.code(200).send();
     }
+    // Behind Falcosidekick's webhook output, our own enriched alerts come back: never twice.
+    if (parsed.alert.output_fields['ml.verdict'] !== undefined) {
+      metrics.inputsRejected.inc({ input: 'http', reason: 'already_enriched' });
+      return reply.code(200).send();
+    }
     metrics.alertsIn.inc({ input: 'http' });
     setImmediate(() => {
       try {

@@ -18,7 +18,7 @@ export interface WindowScore {
   /** Syscall events in the window. */
   events: number;
   /** Syscalls or tokens that drove the score, most influential first. */
-  top: string[];
+  top: readonly string[];
 }
 
 export interface ContainerContext {

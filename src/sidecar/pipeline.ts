@@ -12,6 +12,8 @@ import type { SidecarMetrics } from './metrics.js';
 export const HOST_CONTAINER = 'host';
 /** Tokens named in `ml.top_syscalls`. */
 const EXPLAIN_TOP = 5;
+/** Shared by every window below the threshold: most windows, so no array each. */
+const NO_TOP: readonly string[] = Object.freeze([]);
 
 export interface PipelineOptions {
   model: LoadedWindowModel;
@@ -42,6 +44,7 @@ class ContainerState implements ScoringState {
   }
 
   push(event: SyscallEvent): boolean {
+    this.learnFields(event);
     return this.scoring.push(event);
   }
 
@@ -59,7 +62,7 @@ class ContainerState implements ScoringState {
   }
 
   /** Keeps the container's identity fields current from the events that carry them. */
-  learnFields(event: SyscallEvent): void {
+  private learnFields(event: SyscallEvent): void {
     const f = this.context.fields;
     if (event.containerName !== undefined && f['container.name'] !== event.containerName) f['container.name'] = event.containerName;
     if (event.containerImage !== undefined && f['container.image.repository'] !== event.containerImage) f['container.image.repository'] = event.containerImage;
@@ -78,6 +81,7 @@ export class Pipeline {
   private readonly options: PipelineOptions;
   private readonly tracker: WindowTracker<ContainerState>;
   private readonly now: () => number;
+  private reportedForRoom = 0;
 
   constructor(options: PipelineOptions) {
     this.options = options;
@@ -116,11 +120,16 @@ export class Pipeline {
     this.emit(decision.alert, decision.verdict);
   }
 
-  /** Evicts idle containers; call now and then (the server does every few seconds). */
+  /** Evicts idle containers and brings the container metrics up to date; call now and then (start.ts does every few seconds). */
   evictIdle(): void {
+    const { metrics } = this.options;
     const evicted = this.tracker.evictIdle();
-    if (evicted > 0) this.options.metrics.streamsEvicted.inc({ reason: 'idle' }, evicted);
-    this.options.metrics.streamsTracked.set(this.tracker.size);
+    if (evicted > 0) metrics.streamsEvicted.inc({ reason: 'idle' }, evicted);
+    // Evictions for room happen inside push (the hot path): counted here, as a difference.
+    const forRoom = this.tracker.evictedForRoom - this.reportedForRoom;
+    if (forRoom > 0) metrics.streamsEvicted.inc({ reason: 'max_containers' }, forRoom);
+    this.reportedForRoom = this.tracker.evictedForRoom;
+    metrics.streamsTracked.set(this.tracker.size);
   }
 
   private onWindow(state: ContainerState, calls: number): void {
@@ -131,7 +140,7 @@ export class Pipeline {
     metrics.windowsScored.inc();
     const windowEvents = Math.min(calls, this.options.model.file.window.size);
     // Explanations cost a classifier call per token: only windows at or above the threshold need them.
-    const top = score >= state.context.threshold ? state.explain(EXPLAIN_TOP).map((c) => c.feature) : [];
+    const top = score >= state.context.threshold ? state.explain(EXPLAIN_TOP).map((c) => c.feature) : NO_TOP;
     state.record({ atMs: this.now(), score, events: windowEvents, top });
     const anomaly = this.options.policies().onWindow(state.context, this.now());
     if (anomaly !== undefined) this.emit(anomaly, 'anomaly');

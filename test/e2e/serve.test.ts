@@ -128,6 +128,17 @@ describe('falco-ml serve, end to end on 127.0.0.1', () => {
     expect(sidekick.received.slice(before).some((b) => b.includes('feedviahttp1'))).toBe(false);
   });
 
+  it('drops alerts it enriched itself when they come back (falco-ml behind Falcosidekick\'s webhook output), so nothing loops', async () => {
+    const before = sidekick.received.length;
+    const echoed = sidekick.received.find((b) => b.includes('c0ffee000001')) as string;
+    expect(echoed).toMatch(/"uuid":"[0-9a-f-]{36}"/); // as Falcosidekick's webhook re-posts it
+    expect((await post(`${sidecar.url}/`, echoed)).status).toBe(200);
+    const metrics = await (await fetch(`${sidecar.url}/metrics`)).text();
+    expect(metrics).toMatch(/falco_ml_inputs_rejected_total\{input="http",reason="already_enriched"\} 1/);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sidekick.received.length).toBe(before);
+  });
+
   it('loses nothing while Falcosidekick is down: alerts wait, then all arrive once it is back', async () => {
     // Down mid-stream: half the alerts go out while it is up, half while it is down.
     const count = 300;
