@@ -123,7 +123,7 @@ export class Pipeline {
   /** Evicts idle containers and brings the container metrics up to date; call now and then (start.ts does every few seconds). */
   evictIdle(): void {
     const { metrics } = this.options;
-    const evicted = this.tracker.evictIdle();
+    const evicted = this.tracker.evictIdle({ scoreUnfilled: true });
     if (evicted > 0) metrics.streamsEvicted.inc({ reason: 'idle' }, evicted);
     // Evictions for room happen inside push (the hot path): counted here, as a difference.
     const forRoom = this.tracker.evictedForRoom - this.reportedForRoom;

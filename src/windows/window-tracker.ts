@@ -127,14 +127,17 @@ export class WindowTracker<S extends StreamState> {
   /**
    * Evicts streams idle longer than `idleMs` of event time (or `idleCalls` tracker-wide calls
    * when events carry no time). Returns how many went. Call it now and then, not per event.
+   * With `scoreUnfilled`, a stream that never filled a window gets its one window closed first:
+   * a short-lived container (a one-shot exploit pod) is scored when it goes quiet, not never.
    */
-  evictIdle(): number {
+  evictIdle(options: { scoreUnfilled?: boolean } = {}): number {
     let evicted = 0;
     for (const [key, entry] of this.entries) {
       const idle =
         entry.lastNs !== undefined && this.latestNs !== undefined ? this.latestNs - entry.lastNs > this.idleNs : this.tick - entry.lastTick > this.options.idleCalls;
       // Entries are in activity order: the first one still active ends the scan.
       if (!idle) break;
+      if (options.scoreUnfilled === true && this.neverClosed(entry)) this.close(key, entry);
       this.entries.delete(key);
       evicted++;
     }
@@ -144,11 +147,13 @@ export class WindowTracker<S extends StreamState> {
 
   /** Closes a last window on every stream that never filled one (short streams still get scored). */
   flush(): void {
+    for (const [key, entry] of this.entries) if (this.neverClosed(entry)) this.close(key, entry);
+  }
+
+  private neverClosed(entry: Entry<S>): boolean {
     const policy = this.options.policy;
-    for (const [key, entry] of this.entries) {
-      const neverClosed = policy.kind === 'count' ? entry.calls < policy.size : entry.nextCloseNs !== undefined && entry.sinceWindow === entry.calls;
-      if (entry.calls > 0 && neverClosed) this.close(key, entry);
-    }
+    const never = policy.kind === 'count' ? entry.calls < policy.size : entry.nextCloseNs !== undefined && entry.sinceWindow === entry.calls;
+    return entry.calls > 0 && never;
   }
 
   private close(key: string, entry: Entry<S>): void {

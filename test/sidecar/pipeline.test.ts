@@ -10,7 +10,7 @@ import { SidecarMetrics } from '../../src/sidecar/metrics.js';
 import { Pipeline } from '../../src/sidecar/pipeline.js';
 import type { AlertSink } from '../../src/sinks/alert-sink.js';
 import type { SyscallEvent } from '../../src/traces/syscall-event.js';
-import { requestLoop } from '../detectors/helpers.js';
+import { ids, requestLoop } from '../detectors/helpers.js';
 
 /** A STIDE window model learned from toy request loops, with a fixed alert threshold. */
 async function toyModel(): Promise<LoadedWindowModel> {
@@ -79,6 +79,16 @@ describe('the sidecar pipeline (transport-free)', () => {
     expect(byContainer.get('normal-1')?.priority).toBe('Notice');
     expect(byContainer.get('never-seen')?.output_fields['ml.verdict']).toBe('signature');
     expect(byContainer.get('never-seen')?.output_fields['ml.score']).toBeUndefined();
+  });
+
+  it('scores a short-lived container that never filled a window when it goes idle', async () => {
+    const { pipeline, sent } = await setup({ idleMs: 1 });
+    const oneShot = ids('accept4 read clone execve brk arch_prctl mmap openat read close exit_group wait4 close');
+    feed(pipeline, oneShot, { containerId: 'one-shot' });
+    expect(sent).toEqual([]);
+    feed(pipeline, requestLoop(3, 5), { containerId: 'later' }, 50_000_000n);
+    pipeline.evictIdle();
+    expect(sent.map((a) => [a.output_fields['container.id'], a.output_fields['ml.verdict'], a.output_fields['ml.window_events']])).toEqual([['one-shot', 'anomaly', oneShot.length]]);
   });
 
   it('evicts idle containers and caps how many it tracks, counting both', async () => {
