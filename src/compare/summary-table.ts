@@ -3,7 +3,7 @@
  * largest share shifts, and the cross-recorder overlap in two lines.
  */
 import { alignTable } from '../evaluation/report.js';
-import type { Comparison } from './comparison.js';
+import type { Comparison, SeenOnlyRow } from './comparison.js';
 
 const int = (n: number): string => (Number.isNaN(n) ? 'n/a' : Math.round(n).toLocaleString('en-US'));
 const signed = (d: number): string => `${d >= 0 ? '+' : ''}${d.toFixed(2)}`;
@@ -33,8 +33,13 @@ export function formatSummary(comparison: Comparison, shown = 5): string {
   const x = comparison.across;
   lines.push(
     `attack-indicative overlap (δ ≥ ${comparison.indicativeDelta}): Jaccard ${x.jaccardAttack.toFixed(2)}, in both: ${x.commonAttack.join(', ') || 'none'}; all large shifts, same direction: Jaccard ${x.jaccardShifts.toFixed(2)}; opposite directions: ${x.opposite.join(', ') || 'none'}`,
-    `seen by ${a.name} only: ${x.seenOnly[0].map((s) => s.name).join(', ') || 'none'}`,
-    `seen by ${b.name} only: ${x.seenOnly[1].map((s) => s.name).join(', ') || 'none'}`,
+    `seen by ${a.name} only: ${x.seenOnly[0].map(seenOnlyName).join(', ') || 'none'}`,
+    `seen by ${b.name} only: ${x.seenOnly[1].map(seenOnlyName).join(', ') || 'none'}`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** `accept (= accept4 there)`: a recorder spelling of a call the other recorder names otherwise. */
+function seenOnlyName(row: SeenOnlyRow): string {
+  return row.mergedWith === undefined ? row.name : `${row.name} (= ${row.mergedWith} there)`;
 }
