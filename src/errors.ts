@@ -39,6 +39,9 @@ export const ERRORS = {
   FML_ERR_ALERT_NOT_JSON: { exitCode: 1, statusCode: 400, hint: 'Send one JSON object per request, as Falco http_output does with json_output: true.' },
   FML_ERR_ALERT_INVALID: { exitCode: 1, statusCode: 400, hint: 'Fix the named field; docs/delivery.md lists what a Falco alert must hold.' },
   FML_ERR_SPOOL_UNAVAILABLE: { exitCode: 1, hint: 'The spool directory cannot be created, read or written; check its path and permissions.' },
+  // gRPC (Falco <= 0.43 in, the outputs service out)
+  FML_ERR_GRPC_TLS: { exitCode: 2, hint: 'Give readable PEM files for the certificate, its key and the CA (--grpc-input-cert/-key/-ca, --grpc-output-cert/-key/-ca).' },
+  FML_ERR_GRPC_LISTEN: { exitCode: 1, hint: 'The --grpc-output address is in use or not writable; pick another socket path or port.' },
 } as const satisfies Record<string, { exitCode: 1 | 2; statusCode?: number; hint: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import { parseFalcoAlert } from './falco/parse-alert.js';
+import type { WorkloadRegistry } from './learning/workload-registry.js';
 import type { SidecarMetrics } from './sidecar/metrics.js';
 import type { Pipeline } from './sidecar/pipeline.js';
 import { ingestFeedBody } from './sources/feed-http.js';
@@ -10,6 +11,8 @@ export const FEED_TAG = 'falco_ml_feed';
 
 export interface ServerOptions {
   pipeline: Pipeline;
+  /** With --learn: the workloads, for the /workloads API. */
+  learning?: WorkloadRegistry;
   metrics: SidecarMetrics;
   logger: FastifyBaseLogger;
   alertBodyLimit: number;
@@ -51,11 +54,25 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => (options.ready() ? { status: 'ready' } : reply.code(503).send({ status: 'not ready' })));
   app.get('/metrics', async (_request, reply) => {
-    metrics.streamsTracked.set(pipeline.containers);
+    pipeline.updateGauges();
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
   const feedOptions = { onEvent: (e: SyscallEvent) => pipeline.onEvent(e), metrics, logger: options.logger };
+  // Learned workloads: list, one, and reset one to learning (keys are URL-encoded: `image%3Awordpress`).
+  const learning = options.learning;
+  if (learning !== undefined) {
+    app.get('/workloads', async () => ({ workloads: learning.list() }));
+    app.get<{ Params: { key: string } }>('/workloads/:key', async (request, reply) => {
+      const found = learning.list().find((w) => w.key === request.params.key);
+      return found ?? reply.code(404).send({ error: `no workload ${request.params.key}` });
+    });
+    app.post<{ Params: { key: string } }>('/workloads/:key/reset', async (request, reply) => {
+      if (!(await learning.reset(request.params.key))) return reply.code(404).send({ error: `no workload ${request.params.key}` });
+      return { key: request.params.key, state: 'learning' };
+    });
+  }
+
   app.post('/feed', { bodyLimit: options.feedBodyLimit }, async (request, reply) => {
     const body = request.body;
     const result = ingestFeedBody(Buffer.isBuffer(body) ? body : '', feedOptions);

@@ -4,6 +4,7 @@ import { isSidecarError } from '../errors.js';
 import { compareCommand } from './compare.js';
 import { demoCommand } from './demo.js';
 import { evaluateCommand } from './evaluate.js';
+import { profilesCommand } from './profiles.js';
 import { replayCommand } from './replay.js';
 import { scoreCommand } from './score.js';
 import { serveCommand } from './serve.js';
@@ -20,7 +21,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--verbose', 'print stacks for errors')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const command of [serveCommand(), demoCommand(), trainCommand(), evaluateCommand(), scoreCommand(), replayCommand(), compareCommand()]) {
+  for (const command of [serveCommand(), demoCommand(), trainCommand(), evaluateCommand(), scoreCommand(), replayCommand(), compareCommand(), profilesCommand()]) {
     program.addCommand(command.exitOverride());
   }
   try {

@@ -21,6 +21,7 @@ interface ReplayFlags {
   to: FeedTarget;
   rate?: number;
   container?: string;
+  image?: string;
   format?: TraceFormatName;
   batch: number;
   json: boolean;
@@ -60,7 +61,7 @@ export function containerIdFromFile(file: string): string {
 }
 
 /** Sends every call of `files` to `sender`, in batches, paced by `--rate` when given. */
-export async function replayFiles(files: readonly string[], sender: FeedSender, flags: Pick<ReplayFlags, 'rate' | 'container' | 'format' | 'batch'>): Promise<{ events: number; stats: TraceStats[] }> {
+export async function replayFiles(files: readonly string[], sender: FeedSender, flags: Pick<ReplayFlags, 'rate' | 'container' | 'image' | 'format' | 'batch'>): Promise<{ events: number; stats: TraceStats[] }> {
   const bucket = flags.rate === undefined ? undefined : new TokenBucket(flags.rate);
   const batchLines = bucket === undefined ? flags.batch : Math.min(flags.batch, bucket.capacity);
   let events = 0;
@@ -77,7 +78,7 @@ export async function replayFiles(files: readonly string[], sender: FeedSender, 
     await sender.write(text);
   };
   for (const file of files) {
-    const defaults = { containerId: flags.container ?? containerIdFromFile(file) };
+    const defaults = { containerId: flags.container ?? containerIdFromFile(file), ...(flags.image === undefined ? {} : { containerImage: flags.image }) };
     const trace = readTrace(file, flags.format === undefined ? {} : { format: flags.format });
     for await (const event of trace) {
       batch += `${encodeFeedLine(event, defaults)}\n`;
@@ -96,6 +97,7 @@ export function replayCommand(): Command {
     .requiredOption('--to <target>', 'feed address: unix:PATH, tcp:HOST:PORT or http://HOST:PORT/feed', parseTarget)
     .addOption(new Option('--rate <n>', 'events per second (default: as fast as the feed takes them)').argParser(parseRate))
     .option('--container <id>', 'container.id for events without one (default: the file name without extension)')
+    .option('--image <repository>', 'container.image.repository for events without one (serve --learn groups workloads by it)')
     .addOption(new Option('--format <name>', 'trace format (default: detected per file)').argParser(parseFormat))
     .addOption(new Option('--batch <lines>', 'lines per write / per POST').argParser(parseInteger(1)).default(DEFAULT_REPLAY_BATCH_LINES))
     .option('--json', 'print the summary as one JSON object', false)

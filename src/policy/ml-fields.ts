@@ -31,6 +31,7 @@ export function mlFields(
   if (ctx !== undefined) {
     fields['ml.model'] = ctx.model;
     if (threshold !== undefined) fields['ml.threshold'] = round4(threshold);
+    if (ctx.state !== undefined) fields['ml.state'] = ctx.state;
   }
   const w = outcome.window;
   if (w !== undefined) {

@@ -4,7 +4,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { PROFILE_KINDS, type ProfileKind } from '../detectors/normal-profile.js';
 import { SidecarError } from '../errors.js';
+import { WORKLOAD_KEY_MODES, type WorkloadKeyMode } from '../learning/workload-identity.js';
+import { FALCO_GRPC_SOCKET, parseGrpcAddress, type GrpcAddress, type GrpcTlsFiles } from '../falco/grpc-address.js';
 
 /** The package root, for the built-in model and policies (works from src/ under tsx and from dist/). */
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -38,6 +41,22 @@ export const SETTINGS = {
   'alert-body-limit': { kind: 'integer', default: 1_048_576, description: 'largest Falco alert body in bytes (larger ones get 413)' },
   'feed-body-limit': { kind: 'integer', default: 67_108_864, description: 'largest POST /feed body in bytes' },
   'log-level': { kind: 'string', default: 'info', description: 'pino log level (logs go to stderr)' },
+  learn: { kind: 'boolean', default: false, description: "learn each workload's normal behaviour on the job and detect against that profile instead of --model" },
+  'profiles-dir': { kind: 'string', default: path.join(tmpdir(), 'falco-ml', 'profiles'), description: 'with --learn: folder where workload profiles persist (mount a volume)' },
+  'workload-key': { kind: 'string', default: 'image', description: 'with --learn: what makes containers one workload: image, k8s (namespace/workload) or container' },
+  'learn-seconds': { kind: 'integer', default: 3600, description: 'with --learn: a workload learns at least this long...' },
+  'learn-min-events': { kind: 'integer', default: 200_000, description: '...and until it has seen this many syscalls' },
+  'learn-detector': { kind: 'string', default: 'stide', description: 'with --learn: normal-profile detector learned per workload (stide, bosc, autoencoder)' },
+  'grpc-input': { kind: 'string', description: `Falco <= 0.43 gRPC API to subscribe to: ${FALCO_GRPC_SOCKET} or HOST:PORT (mutual TLS); off by default` },
+  'grpc-input-cert': { kind: 'string', description: 'client certificate (PEM) for --grpc-input over TCP' },
+  'grpc-input-key': { kind: 'string', description: 'client private key (PEM) for --grpc-input over TCP' },
+  'grpc-input-ca': { kind: 'string', description: "CA certificate (PEM) that signed Falco's server certificate" },
+  'grpc-output': { kind: 'string', description: 'serve falco.outputs and falco.version (gRPC) with the enriched alerts on unix:///PATH or HOST:PORT; off by default' },
+  'grpc-output-cert': { kind: 'string', description: 'server certificate (PEM) for --grpc-output; with -key and -ca, clients must present certificates (mutual TLS)' },
+  'grpc-output-key': { kind: 'string', description: 'server private key (PEM) for --grpc-output' },
+  'grpc-output-ca': { kind: 'string', description: 'CA certificate (PEM) that client certificates of --grpc-output must be signed by' },
+  'grpc-output-buffer': { kind: 'integer', default: 1000, description: 'alerts held for one slow gRPC subscriber before it is dropped' },
+  'grpc-output-queue': { kind: 'integer', default: 10_000, description: 'alerts kept for the gRPC get call (the newest since the last get)' },
 } as const satisfies Record<string, Setting>;
 
 export type SettingKey = keyof typeof SETTINGS;
@@ -56,6 +75,17 @@ export interface ServeConfig {
   alertBodyLimit: number;
   feedBodyLimit: number;
   logLevel: string;
+  /** Subscribe to Falco's gRPC outputs (Falco <= 0.43). */
+  grpcInput?: { address: GrpcAddress; tls?: GrpcTlsFiles };
+  /** Serve falco.outputs / falco.version with the enriched alerts. */
+  grpcOutput?: { address: GrpcAddress; tls?: GrpcTlsFiles; bufferSize: number; queueSize: number };
+  /** Learn normal on the job (per workload) instead of scoring with `model` alone. */
+  learn: boolean;
+  profilesDir: string;
+  workloadKey: WorkloadKeyMode;
+  learnSeconds: number;
+  learnMinEvents: number;
+  learnDetector: ProfileKind;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -124,6 +154,11 @@ export async function resolveConfig(flags: Raw & { config?: string }, env: NodeJ
     const v = text(key);
     return v === undefined ? undefined : parseAddress(v, where(key));
   };
+  const choice = <T extends string>(key: SettingKey, choices: readonly T[]): T => {
+    const v = text(key) as string;
+    if (!(choices as readonly string[]).includes(v)) throw invalid(where(key), `expected one of ${choices.join(', ')}, got "${v}"`);
+    return v as T;
+  };
   const sidekick = text('sidekick');
   if (sidekick !== undefined && !/^https?:\/\/[^/]+/.test(sidekick)) throw invalid(where('sidekick'), `expected an http(s) URL, got "${sidekick}"`);
   const logLevel = text('log-level') as string;
@@ -139,12 +174,51 @@ export async function resolveConfig(flags: Raw & { config?: string }, env: NodeJ
     alertBodyLimit: integer('alert-body-limit'),
     feedBodyLimit: integer('feed-body-limit'),
     logLevel,
+    learn: bool('learn'),
+    profilesDir: text('profiles-dir') as string,
+    workloadKey: choice('workload-key', WORKLOAD_KEY_MODES),
+    learnSeconds: integer('learn-seconds'),
+    learnMinEvents: integer('learn-min-events'),
+    learnDetector: choice('learn-detector', PROFILE_KINDS),
   };
   if (sidekick !== undefined) config.sidekick = sidekick;
   const feedSocket = text('feed-socket');
   if (feedSocket !== undefined) config.feedSocket = feedSocket;
   const feedTcp = address('feed-tcp');
   if (feedTcp !== undefined) config.feedTcp = feedTcp;
+  const grpcAddress = (key: 'grpc-input' | 'grpc-output'): GrpcAddress | undefined => {
+    const v = text(key);
+    if (v === undefined) return undefined;
+    const parsed = parseGrpcAddress(v);
+    if (parsed === undefined) throw invalid(where(key), `expected unix:///ABSOLUTE/PATH or HOST:PORT, got "${v}"`);
+    return parsed;
+  };
+  const tlsFiles = (prefix: 'grpc-input' | 'grpc-output'): GrpcTlsFiles | undefined => {
+    const keys = [`${prefix}-cert`, `${prefix}-key`, `${prefix}-ca`] as const;
+    const [cert, key, ca] = keys.map((k) => text(k));
+    if (cert === undefined && key === undefined && ca === undefined) return undefined;
+    if (cert === undefined || key === undefined || ca === undefined) {
+      const given = keys.filter((k) => text(k) !== undefined);
+      throw invalid(given.map(where).join(', '), `mutual TLS needs all of --${keys.join(', --')}; missing --${keys.filter((k) => text(k) === undefined).join(', --')}`);
+    }
+    return { cert, key, ca };
+  };
+  const grpcIn = grpcAddress('grpc-input');
+  const grpcInTls = tlsFiles('grpc-input');
+  if (grpcIn !== undefined) {
+    if (grpcIn.kind === 'tcp' && grpcInTls === undefined) {
+      throw invalid(where('grpc-input'), 'Falco serves gRPC over TCP with mutual TLS only: set --grpc-input-cert, --grpc-input-key and --grpc-input-ca (or use its unix socket)');
+    }
+    config.grpcInput = grpcInTls === undefined ? { address: grpcIn } : { address: grpcIn, tls: grpcInTls };
+  }
+  const grpcOut = grpcAddress('grpc-output');
+  const grpcOutTls = tlsFiles('grpc-output');
+  const bufferSize = integer('grpc-output-buffer');
+  const queueSize = integer('grpc-output-queue');
+  if (grpcOut !== undefined) {
+    config.grpcOutput = { address: grpcOut, bufferSize, queueSize };
+    if (grpcOutTls !== undefined) config.grpcOutput.tls = grpcOutTls;
+  }
   return config;
 }
 

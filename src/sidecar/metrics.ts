@@ -11,7 +11,7 @@ export class SidecarMetrics {
   readonly eventsIn: Counter<'source'>;
   /** Falco alerts accepted, by input (`http`, `grpc`). */
   readonly alertsIn: Counter<'input'>;
-  /** Inputs refused or skipped: `input` names where, `reason` why (`not_json`, `too_large`, `invalid`, `malformed_line`). */
+  /** Inputs refused or skipped: `input` names where, `reason` why (`not_json`, `too_large`, `invalid`, `malformed_line`, `already_enriched`). */
   readonly inputsRejected: Counter<'input' | 'reason'>;
   readonly windowsScored: Counter;
   /** Alerts handed to the sink, by verdict (`signature`, `anomaly`, `confirmed`). */
@@ -33,6 +33,18 @@ export class SidecarMetrics {
   readonly streamsTracked: Gauge;
   readonly streamsEvicted: Counter<'reason'>;
   readonly policyReloads: Counter<'result'>;
+  /** Workloads by learning state (`learning`, `detecting`), when the sidecar learns normal on the job. */
+  readonly workloads: Gauge<'state'>;
+  /** Share of its learning period each workload has done (1 once detecting). */
+  readonly learningProgress: Gauge<'workload'>;
+  /** 1 while the gRPC input holds a subscription to Falco, else 0. */
+  readonly grpcInputConnected: Gauge;
+  /** gRPC input reconnection attempts after a failure or the end of Falco's stream. */
+  readonly grpcInputReconnects: Counter;
+  /** Clients subscribed to the sidecar's falco.outputs service (`sub`). */
+  readonly grpcSubscribers: Gauge;
+  /** Subscribers the outputs service cut off, by reason (`slow`: their buffer filled up). */
+  readonly grpcSubscribersDropped: Counter<'reason'>;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registry = new Registry();
@@ -61,6 +73,12 @@ export class SidecarMetrics {
     });
     this.streamsTracked = new Gauge({ name: 'falco_ml_streams_tracked', help: 'Container streams with window state', registers });
     this.streamsEvicted = new Counter({ name: 'falco_ml_streams_evicted_total', help: 'Container streams evicted', labelNames: ['reason'], registers });
+    this.learningProgress = new Gauge({ name: 'falco_ml_workload_learning_progress', help: 'Share of its learning period each workload has done', labelNames: ['workload'], registers });
+    this.workloads = new Gauge({ name: 'falco_ml_workloads', help: 'Workloads by learning state', labelNames: ['state'], registers });
     this.policyReloads = new Counter({ name: 'falco_ml_policy_reloads_total', help: 'Policy reloads by result', labelNames: ['result'], registers });
+    this.grpcInputConnected = new Gauge({ name: 'falco_ml_grpc_input_connected', help: '1 while subscribed to Falco over gRPC', registers });
+    this.grpcInputReconnects = new Counter({ name: 'falco_ml_grpc_input_reconnects_total', help: 'gRPC input reconnection attempts', registers });
+    this.grpcSubscribers = new Gauge({ name: 'falco_ml_grpc_subscribers', help: 'Clients subscribed to the falco.outputs service', registers });
+    this.grpcSubscribersDropped = new Counter({ name: 'falco_ml_grpc_subscribers_dropped_total', help: 'falco.outputs subscribers cut off, by reason', labelNames: ['reason'], registers });
   }
 }

@@ -1,6 +1,7 @@
-import type { AlertRule } from '../detectors/alert-rule.js';
 import type { ScoringState } from '../detectors/window-detector.js';
 import type { FalcoAlert } from '../falco/alert.js';
+import type { Workload } from '../learning/workload.js';
+import type { WorkloadRegistry } from '../learning/workload-registry.js';
 import type { LoadedWindowModel } from '../models/window-model-file.js';
 import type { ContainerContext, PolicyEngine, WindowScore } from '../policy/types.js';
 import type { AlertSink } from '../sinks/alert-sink.js';
@@ -16,7 +17,14 @@ const EXPLAIN_TOP = 5;
 const NO_TOP: readonly string[] = Object.freeze([]);
 
 export interface PipelineOptions {
+  /** The shipped (or trained) window model; without `learning`, it scores every container. */
   model: LoadedWindowModel;
+  /**
+   * Learn normal on the job: each container is scored by its workload's learned profile once
+   * that workload detects, and by nothing while it learns (Falco alerts then pass as
+   * `signature` with `ml.state=learning`).
+   */
+  learning?: WorkloadRegistry;
   /** Policies may be swapped at run time (reload), so the pipeline asks for the current set. */
   policies: () => PolicyEngine;
   sink: AlertSink;
@@ -30,17 +38,62 @@ export interface PipelineOptions {
   now?: () => number;
 }
 
+/**
+ * Scores a container with its workload's learned profile: feeds the workload's learning while
+ * it learns, and a stream of the learned detector once it detects (a new stream whenever the
+ * workload's model changes: learned, imported or reset).
+ */
+class WorkloadScoring implements ScoringState {
+  workload: Workload | undefined;
+  private stream: ScoringState | undefined;
+  private generation = -1;
+
+  constructor(
+    private readonly registry: WorkloadRegistry,
+    private readonly containerId: string,
+    private readonly fields: Readonly<Record<string, string>>,
+  ) {}
+
+  push(event: SyscallEvent): boolean {
+    if (event.kind !== 'syscall') return false;
+    // Resolved on the first call, once the feed has said which image (or pod) this container runs.
+    const workload = (this.workload ??= this.registry.forContainer(this.containerId, this.fields));
+    workload.observe(this.containerId, event.name, this.registry.options.learning.maxCalls);
+    if (workload.state === 'detecting' && workload.model !== undefined) {
+      if (this.generation !== workload.generation) {
+        this.stream = workload.model.detector.createState();
+        this.generation = workload.generation;
+      }
+      this.stream?.push(event);
+    } else {
+      this.stream = undefined;
+    }
+    return true;
+  }
+
+  score(): number {
+    return this.stream?.score() ?? 0;
+  }
+
+  explain(top: number): ReturnType<ScoringState['explain']> {
+    return this.stream?.explain(top) ?? [];
+  }
+}
+
 /** One container's window state, the scores of its latest windows and what is known about it. */
 class ContainerState implements ScoringState {
   readonly context: ContainerContext;
+  /** Set in learn mode: the container's workload and its learned detector. */
+  readonly learner: WorkloadScoring | undefined;
   private readonly scoring: ScoringState;
   private readonly history: WindowScore[] = [];
   private readonly historySize: number;
 
-  constructor(containerId: string, scoring: ScoringState, rule: AlertRule, model: string, historySize: number) {
-    this.scoring = scoring;
+  constructor(containerId: string, model: LoadedWindowModel, registry: WorkloadRegistry | undefined, historySize: number) {
     this.historySize = historySize;
-    this.context = { containerId, fields: {}, scores: this.history, threshold: rule.threshold, model };
+    this.context = { containerId, fields: {}, scores: this.history, threshold: model.file.alert.threshold, model: model.file.name };
+    this.learner = registry === undefined ? undefined : new WorkloadScoring(registry, containerId, this.context.fields);
+    this.scoring = this.learner ?? model.detector.createState();
   }
 
   push(event: SyscallEvent): boolean {
@@ -59,6 +112,10 @@ class ContainerState implements ScoringState {
   record(score: WindowScore): void {
     if (this.history.length === this.historySize) this.history.shift();
     this.history.push(score);
+  }
+
+  forget(): void {
+    this.history.length = 0;
   }
 
   /** Keeps the container's identity fields current from the events that carry them. */
@@ -86,11 +143,14 @@ export class Pipeline {
   constructor(options: PipelineOptions) {
     this.options = options;
     this.now = options.now ?? Date.now;
-    const { file, detector } = options.model;
+    const { model, learning } = options;
     const historySize = options.historySize ?? 256;
+    // Learned detectors keep their own (short) windows: the tracker only says when to score.
+    const stride = learning === undefined ? model.file.window.stride : learning.options.learning.strideCalls;
+    const size = learning === undefined ? model.file.window.size : stride;
     this.tracker = new WindowTracker<ContainerState>({
-      policy: { kind: 'count', size: file.window.size, stride: file.window.stride },
-      createState: (key) => new ContainerState(key, detector.createState(), file.alert, file.name, historySize),
+      policy: { kind: 'count', size, stride },
+      createState: (key) => new ContainerState(key, model, learning, historySize),
       onWindow: (state, info) => this.onWindow(state, info.calls),
       maxKeys: options.maxContainers ?? 10_000,
       idleMs: options.idleMs ?? 300_000,
@@ -120,25 +180,57 @@ export class Pipeline {
     this.emit(decision.alert, decision.verdict);
   }
 
-  /** Evicts idle containers and brings the container metrics up to date; call now and then (start.ts does every few seconds). */
-  evictIdle(): void {
-    const { metrics } = this.options;
+  /**
+   * Evicts idle containers, lets workloads whose learning period is over learn, and brings the
+   * metrics up to date; call now and then (start.ts does every few seconds).
+   */
+  housekeeping(): void {
     const evicted = this.tracker.evictIdle({ scoreUnfilled: true });
-    if (evicted > 0) metrics.streamsEvicted.inc({ reason: 'idle' }, evicted);
+    if (evicted > 0) this.options.metrics.streamsEvicted.inc({ reason: 'idle' }, evicted);
+    this.options.learning?.tick();
+    this.updateGauges();
+  }
+
+  /** Sets the gauges (and the evictions-for-room counter) from the current state: housekeeping and /metrics call it. */
+  updateGauges(): void {
+    const { metrics, learning } = this.options;
     // Evictions for room happen inside push (the hot path): counted here, as a difference.
     const forRoom = this.tracker.evictedForRoom - this.reportedForRoom;
     if (forRoom > 0) metrics.streamsEvicted.inc({ reason: 'max_containers' }, forRoom);
     this.reportedForRoom = this.tracker.evictedForRoom;
     metrics.streamsTracked.set(this.tracker.size);
+    if (learning !== undefined) {
+      const counts = learning.counts();
+      metrics.workloads.set({ state: 'learning' }, counts.learning);
+      metrics.workloads.set({ state: 'detecting' }, counts.detecting);
+      for (const w of learning.list()) metrics.learningProgress.set({ workload: w.key }, w.progress);
+    }
   }
 
   private onWindow(state: ContainerState, calls: number): void {
     const { metrics } = this.options;
+    let windowSize = this.options.model.file.window.size;
+    const workload = state.learner?.workload;
+    if (workload !== undefined) {
+      const { context } = state;
+      context.state = workload.state;
+      if (workload.state !== 'detecting' || workload.model === undefined) {
+        // Nothing to score against yet: no scores, so no anomaly and no confirmed verdicts.
+        state.forget();
+        return;
+      }
+      if (context.model !== workload.model.file.name || context.threshold !== workload.model.file.alert.threshold) {
+        state.forget();
+        context.model = workload.model.file.name;
+        context.threshold = workload.model.file.alert.threshold;
+      }
+      windowSize = workload.model.file.window.size;
+    }
     const started = process.hrtime.bigint();
     const score = state.score();
     metrics.scoringSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     metrics.windowsScored.inc();
-    const windowEvents = Math.min(calls, this.options.model.file.window.size);
+    const windowEvents = Math.min(calls, windowSize);
     // Explanations cost a classifier call per token: only windows at or above the threshold need them.
     const top = score >= state.context.threshold ? state.explain(EXPLAIN_TOP).map((c) => c.feature) : NO_TOP;
     state.record({ atMs: this.now(), score, events: windowEvents, top });

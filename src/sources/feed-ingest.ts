@@ -17,7 +17,7 @@ import type { SyscallEvent } from '../traces/syscall-event.js';
 import type { LineParser } from '../traces/trace-format.js';
 
 /** Where feed lines arrive; the `input` label of `inputsRejected`. */
-export type FeedInput = 'feed-socket' | 'feed-tcp' | 'feed-stdin' | 'feed-http';
+export type FeedInput = 'feed-socket' | 'feed-tcp' | 'feed-stdin' | 'feed-http' | 'feed-grpc';
 
 /** The `source` label of `eventsIn` for each input (see `SidecarMetrics.eventsIn`). */
 export const FEED_SOURCE_LABEL: Readonly<Record<FeedInput, string>> = Object.freeze({
@@ -25,6 +25,7 @@ export const FEED_SOURCE_LABEL: Readonly<Record<FeedInput, string>> = Object.fre
   'feed-tcp': 'tcp',
   'feed-stdin': 'stdin',
   'feed-http': 'http',
+  'feed-grpc': 'grpc',
 });
 
 /** The part of a pino logger the feed uses (a pino `Logger` fits). */

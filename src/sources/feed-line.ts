@@ -14,6 +14,8 @@ export interface FeedLineDefaults {
   /** `container.id` for events without one (replay's `--container`, or the file name). */
   containerId?: string;
   containerName?: string;
+  /** `container.image.repository` (replay's `--image`): what `serve --learn` groups workloads by. */
+  containerImage?: string;
 }
 
 /** A JSON string literal; plain ASCII names (the common case) skip `JSON.stringify`. */
@@ -34,7 +36,8 @@ export function encodeFeedLine(event: SyscallEvent, defaults: FeedLineDefaults =
   if (containerId !== undefined) line += `,"container.id":${quote(containerId)}`;
   const containerName = event.containerName ?? defaults.containerName;
   if (containerName !== undefined) line += `,"container.name":${quote(containerName)}`;
-  if (event.containerImage !== undefined) line += `,"container.image.repository":${quote(event.containerImage)}`;
+  const containerImage = event.containerImage ?? defaults.containerImage;
+  if (containerImage !== undefined) line += `,"container.image.repository":${quote(containerImage)}`;
   if (event.k8sNamespace !== undefined) line += `,"k8s.ns.name":${quote(event.k8sNamespace)}`;
   if (event.k8sPod !== undefined) line += `,"k8s.pod.name":${quote(event.k8sPod)}`;
   if (event.processName !== undefined) line += `,"proc.name":${quote(event.processName)}`;

@@ -87,7 +87,7 @@ describe('the sidecar pipeline (transport-free)', () => {
     feed(pipeline, oneShot, { containerId: 'one-shot' });
     expect(sent).toEqual([]);
     feed(pipeline, requestLoop(3, 5), { containerId: 'later' }, 50_000_000n);
-    pipeline.evictIdle();
+    pipeline.housekeeping();
     expect(sent.map((a) => [a.output_fields['container.id'], a.output_fields['ml.verdict'], a.output_fields['ml.window_events']])).toEqual([['one-shot', 'anomaly', oneShot.length]]);
   });
 
@@ -95,7 +95,7 @@ describe('the sidecar pipeline (transport-free)', () => {
     const { pipeline, metrics } = await setup({ idleMs: 1, maxContainers: 3 });
     for (let c = 0; c < 5; c++) feed(pipeline, requestLoop(c, 5), { containerId: `c${c}` }, BigInt(c) * 10_000_000n);
     expect(pipeline.containers).toBe(3);
-    pipeline.evictIdle();
+    pipeline.housekeeping();
     expect(pipeline.containers).toBe(1);
     const evicted = Object.fromEntries((await metrics.streamsEvicted.get()).values.map((v) => [v.labels.reason, v.value]));
     expect(evicted).toEqual({ idle: 2, max_containers: 2 });

@@ -1,0 +1,26 @@
+/**
+ * Defaults of the online protocol and of window detectors trained for it, chosen by 5-fold
+ * cross-validation on the study's training half only (out-of-fold attack recall at the alert
+ * threshold that out-of-fold normal recordings set; see docs/online.md for every run).
+ */
+export const ONLINE_DEFAULTS = Object.freeze({
+  /** Calls per window of the classifiers over windows. */
+  windowSize: 250,
+  /** Score (and, in training, cut a window) every this many calls. */
+  strideCalls: 50,
+  /** Alert when k of the last n windows reach the threshold. */
+  k: 2,
+  n: 3,
+  /** Share of an attack recording's windows kept as witnesses in each later training round. */
+  witnessShare: 0.1,
+  /** Training rounds of the multiple-instance witness selection. */
+  rounds: 3,
+  /** Vocabulary from normal training recordings only: `<unknown>` counts novel calls and pairs. */
+  vocabulary: 'normal' as 'all' | 'normal',
+  /** Share of held-out training normal recordings allowed to alert when setting the threshold. */
+  alertShare: 0.05,
+  /** Margin on the quiet level (see `withMargin`). */
+  margin: 0.05,
+  /** Close a partial window at the end of short recordings (never in a live container). */
+  flush: false,
+});

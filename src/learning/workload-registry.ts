@@ -1,0 +1,156 @@
+import type { LoadedWindowModel } from '../models/window-model-file.js';
+import type { ProfileStore } from './profile-store.js';
+import { Workload, type LearningOptions, type WorkloadState } from './workload.js';
+import { workloadKey, type WorkloadKeyMode } from './workload-identity.js';
+
+/** The logging the registry needs; a pino logger fits. */
+export interface LearningLogger {
+  info(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface WorkloadRegistryOptions {
+  keyMode: WorkloadKeyMode;
+  learning: LearningOptions;
+  /** Where workloads persist; without one they live in memory only. */
+  store?: ProfileStore;
+  logger?: LearningLogger;
+  /** How often a learning workload's progress is written to the store. @default 60000 */
+  checkpointMs?: number;
+  now?: () => number;
+}
+
+/** What `/workloads` and `profiles list` show of one workload. */
+export interface WorkloadSummary {
+  key: string;
+  state: WorkloadState;
+  events: number;
+  progress: number;
+  startedAt: string;
+  learnedAt?: string;
+  model?: string;
+  threshold?: number;
+}
+
+/**
+ * Every workload the sidecar has seen, keyed by identity (image, k8s workload or container),
+ * each learning or detecting. `tick` (called every few seconds) starts learning for workloads
+ * whose period is over and checkpoints the others; state survives restarts through the store.
+ */
+export class WorkloadRegistry {
+  readonly options: WorkloadRegistryOptions;
+  private readonly workloads = new Map<string, Workload>();
+  private readonly now: () => number;
+  private readonly pending = new Set<Promise<void>>();
+  private lastCheckpointMs: number;
+
+  private constructor(options: WorkloadRegistryOptions) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+    this.lastCheckpointMs = this.now();
+  }
+
+  /** Opens the registry, reloading every stored workload. @throws SidecarError for an unreadable store */
+  static async open(options: WorkloadRegistryOptions): Promise<WorkloadRegistry> {
+    const registry = new WorkloadRegistry(options);
+    for (const record of (await options.store?.loadAll()) ?? []) registry.workloads.set(record.key, Workload.fromRecord(record));
+    return registry;
+  }
+
+  /** The workload of a container, created (learning) the first time its key is seen. */
+  forContainer(containerId: string, fields: Readonly<Record<string, string>>): Workload {
+    const key = workloadKey(this.options.keyMode, containerId, fields);
+    let workload = this.workloads.get(key);
+    if (workload === undefined) {
+      workload = new Workload(key, this.now());
+      this.workloads.set(key, workload);
+      this.options.logger?.info({ workload: key }, 'new workload: learning its normal behaviour');
+    }
+    return workload;
+  }
+
+  get(key: string): Workload | undefined {
+    return this.workloads.get(key);
+  }
+
+  list(): WorkloadSummary[] {
+    const now = this.now();
+    return [...this.workloads.values()].map((w) => summarise(w, now, this.options.learning));
+  }
+
+  /** Counts per state, for the metrics. */
+  counts(): Record<WorkloadState, number> {
+    const counts = { learning: 0, detecting: 0 };
+    for (const w of this.workloads.values()) counts[w.state]++;
+    return counts;
+  }
+
+  /** Starts learning where the period is over; checkpoints learning progress now and then. */
+  tick(): void {
+    const now = this.now();
+    for (const workload of this.workloads.values()) {
+      const learning = workload.maybeLearn(now, this.options.learning);
+      if (learning === undefined) continue;
+      const done = learning.then(
+        async () => {
+          this.options.logger?.info({ workload: workload.key, model: workload.model?.file.name, threshold: workload.model?.file.alert.threshold }, 'workload learned: detecting');
+          await this.options.store?.save(workload.toRecord());
+        },
+        (err: unknown) => this.options.logger?.error({ err, workload: workload.key }, 'learning failed; the workload keeps learning and tries again'),
+      );
+      this.pending.add(done);
+      void done.finally(() => this.pending.delete(done));
+    }
+    if (now - this.lastCheckpointMs >= (this.options.checkpointMs ?? 60_000)) {
+      this.lastCheckpointMs = now;
+      void this.saveAll('learning');
+    }
+  }
+
+  /** Back to learning from scratch (HTTP API, `profiles reset`). */
+  async reset(key: string): Promise<boolean> {
+    const workload = this.workloads.get(key);
+    if (workload === undefined) return false;
+    workload.reset(this.now());
+    await this.options.store?.save(workload.toRecord());
+    return true;
+  }
+
+  /** Installs a model for a workload (an imported profile): it detects at once. */
+  async install(key: string, model: LoadedWindowModel): Promise<void> {
+    let workload = this.workloads.get(key);
+    if (workload === undefined) {
+      workload = new Workload(key, this.now());
+      this.workloads.set(key, workload);
+    }
+    workload.setModel(model, this.now());
+    await this.options.store?.save(workload.toRecord());
+  }
+
+  /** Resolves once every learning in progress has finished (and been saved). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.pending]);
+  }
+
+  /** Waits for learning in progress, then saves every workload. */
+  async close(): Promise<void> {
+    await this.settled();
+    await this.saveAll();
+  }
+
+  private async saveAll(only?: WorkloadState): Promise<void> {
+    const store = this.options.store;
+    if (store === undefined) return;
+    for (const w of this.workloads.values()) if (only === undefined || w.state === only) await store.save(w.toRecord());
+  }
+}
+
+function summarise(w: Workload, now: number, options: LearningOptions): WorkloadSummary {
+  const summary: WorkloadSummary = { key: w.key, state: w.state, events: w.events, progress: Number(w.progress(now, options).toFixed(4)), startedAt: new Date(w.startedMs).toISOString() };
+  if (w.learnedAtMs !== undefined) summary.learnedAt = new Date(w.learnedAtMs).toISOString();
+  if (w.model !== undefined) {
+    summary.model = w.model.file.name;
+    summary.threshold = w.model.file.alert.threshold;
+  }
+  return summary;
+}

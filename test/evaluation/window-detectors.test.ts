@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { callId } from '../../src/detectors/normal-profile.js';
+import type { WindowDetector } from '../../src/detectors/window-detector.js';
+import { ONLINE_DEFAULTS } from '../../src/evaluation/online-defaults.js';
+import { replayEvent, supervisedTrainer, type Replay } from '../../src/evaluation/window-detectors.js';
+import { DEFAULT_FEATURE_OPTIONS } from '../../src/models/train.js';
+
+const LOOP = ['accept4', 'read', 'stat', 'openat', 'read', 'close', 'write', 'close'];
+const loops = (n: number): string[] => Array.from({ length: n }, () => LOOP).flat();
+const replay = (id: string, label: 0 | 1, names: string[]): Replay => {
+  const calls = Int32Array.from(names.map(callId));
+  return { id, label, calls, tids: new Int32Array(calls.length).fill(-1) };
+};
+
+/** Three normal runs of the request loop; three attack runs with a clone/execve/wait4 burst in the middle. */
+const TRAIN: Replay[] = [
+  ...['a', 'b', 'c'].map((g) => replay(`normal/${g}`, 0, loops(50))),
+  ...['a', 'b', 'c'].map((g) => replay(`exec/${g}`, 1, [...loops(25), 'clone', 'execve', 'wait4', ...loops(25)])),
+];
+
+/** The score of the window of the last `detector.windowSize` calls of `names`. */
+function scoreOf(detector: WindowDetector, names: string[]): number {
+  const state = detector.createState();
+  const r = replay('x', 0, names);
+  for (let i = 0; i < r.calls.length; i++) state.push(replayEvent(r, i));
+  return state.score();
+}
+
+const options = { features: DEFAULT_FEATURE_OPTIONS, windowSize: 50, strideCalls: 25, witnessShare: 0.1 };
+
+describe('supervised window trainer', () => {
+  it('defaults to the settings chosen by cross-validation (normal vocabulary, 3 rounds)', () => {
+    expect(ONLINE_DEFAULTS.vocabulary).toBe('normal');
+    expect(ONLINE_DEFAULTS.rounds).toBe(3);
+  });
+
+  it('with a normal vocabulary, counts calls and pairs never seen in normal training in the <unknown> slot', async () => {
+    const normalOnly = await supervisedTrainer('dt', { ...options, vocabulary: 'normal' }).fit(TRAIN, 1);
+    const all = await supervisedTrainer('dt', { ...options, vocabulary: 'all' }).fit(TRAIN, 1);
+    const vocabularyOf = (d: WindowDetector): string[] => {
+      const body = d.toBody();
+      if (body.type !== 'classifier') throw new Error('expected a classifier body');
+      return body.features.vocabulary;
+    };
+    expect(vocabularyOf(all)).toContain('execve');
+    expect(vocabularyOf(all)).toContain('clone>execve');
+    expect(vocabularyOf(normalOnly)).not.toContain('execve');
+    expect(vocabularyOf(normalOnly)).not.toContain('clone>execve');
+    expect(vocabularyOf(normalOnly)).toContain('<unknown>');
+    // the novelty slot alone tells the burst apart: any novel call now scores like the burst
+    const burst = scoreOf(normalOnly, [...loops(3), 'clone', 'execve', 'wait4', ...loops(2)]);
+    const novel = scoreOf(normalOnly, [...loops(3), 'mkdir', 'chmod', 'rename', ...loops(2)]);
+    const normal = scoreOf(normalOnly, loops(7));
+    expect(burst).toBeGreaterThan(normal);
+    expect(novel).toBe(burst);
+    // with every token in the vocabulary, calls never seen in training still land in <unknown> but the tree split on execve
+    expect(scoreOf(all, [...loops(3), 'clone', 'execve', 'wait4', ...loops(2)])).toBeGreaterThan(scoreOf(all, loops(7)));
+  });
+
+  it('witness rounds stop plain request-loop windows of attack recordings from scoring as attacks', async () => {
+    const oneRound = await supervisedTrainer('dt', { ...options, vocabulary: 'all', rounds: 1 }).fit(TRAIN, 1);
+    const threeRounds = await supervisedTrainer('dt', { ...options, vocabulary: 'all', rounds: 3 }).fit(TRAIN, 1);
+    // Round one labels the attack runs' loop-only windows "attack": a pure loop window is a coin toss.
+    expect(scoreOf(oneRound, loops(7))).toBeGreaterThan(0.2);
+    // Later rounds keep only each attack run's top windows (the burst) as positives.
+    expect(scoreOf(threeRounds, loops(7))).toBeLessThan(0.1);
+    expect(scoreOf(threeRounds, [...loops(3), 'clone', 'execve', 'wait4', ...loops(2)])).toBeGreaterThan(0.9);
+  });
+
+  it('is deterministic for a seed', async () => {
+    const a = await supervisedTrainer('rf', options).fit(TRAIN, 7);
+    const b = await supervisedTrainer('rf', options).fit(TRAIN, 7);
+    expect(JSON.stringify(a.toBody())).toBe(JSON.stringify(b.toBody()));
+  });
+});
