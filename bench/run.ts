@@ -5,6 +5,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   ingest: async () => (await import('./ingest.bench.js')).run(),
   feed: async () => (await import('./feed.js')).run(),
   serve: async () => (await import('./serve.bench.js')).run(),
+  learn: async () => (await import('./learn.bench.js')).run(),
   score: async () => (await import('./score.bench.js')).run(),
   windows: async () => (await import('./windows.bench.js')).run(),
   train: async () => (await import('./train.bench.js')).run(),
