@@ -21,7 +21,8 @@ RUN npm run build
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     FALCO_ML_LISTEN=0.0.0.0:2803 \
-    FALCO_ML_SPOOL_DIR=/var/lib/falco-ml/spool
+    FALCO_ML_SPOOL_DIR=/var/lib/falco-ml/spool \
+    FALCO_ML_PROFILES_DIR=/var/lib/falco-ml/profiles
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Production dependencies only; no install scripts (the optional tfjs-node native download is
@@ -32,12 +33,13 @@ COPY models ./models
 COPY rules ./rules
 COPY proto ./proto
 COPY docker/healthcheck.mjs ./docker/healthcheck.mjs
-# The feed socket folder (shared with Falco) and the spool, writable by the unprivileged user.
-RUN mkdir -p /run/falco-ml /var/lib/falco-ml/spool && chown -R node:node /run/falco-ml /var/lib/falco-ml
+# The feed socket folder (shared with Falco), the spool and the learned profiles (serve --learn),
+# writable by the unprivileged user.
+RUN mkdir -p /run/falco-ml /var/lib/falco-ml/spool /var/lib/falco-ml/profiles && chown -R node:node /run/falco-ml /var/lib/falco-ml
 # The official Node image's unprivileged user (uid 1000).
 USER node
 EXPOSE 2803
-VOLUME ["/var/lib/falco-ml/spool"]
+VOLUME ["/var/lib/falco-ml/spool", "/var/lib/falco-ml/profiles"]
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 CMD ["node", "docker/healthcheck.mjs"]
 ENTRYPOINT ["node", "dist/cli/main.js"]
 CMD ["serve"]
