@@ -11,8 +11,7 @@
  * the others never wait for it. `get` keeps Falco's meaning: the alerts queued since the last
  * `get` (the newest `queueSize`), then the stream ends; that queue is shared, as Falco's is.
  */
-import { chmod, lstat, unlink } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { chmod, unlink } from 'node:fs/promises';
 import {
   Server,
   ServerCredentials,
@@ -29,6 +28,7 @@ import { describeGrpcAddress, grpcTarget, readTlsFiles, type GrpcAddress, type G
 import { alertToGrpcResponse } from '../falco/grpc-alert.js';
 import { loadFalcoGrpcSchema, type GrpcEmptyRequest, type GrpcOutputResponse, type GrpcVersionResponse } from '../falco/grpc-proto.js';
 import type { SidecarMetrics } from '../sidecar/metrics.js';
+import { removeStaleSocket } from '../util/stale-socket.js';
 import { LogThrottle, type AlertSink, type SinkLogger } from './alert-sink.js';
 
 export const GRPC_OUTPUT_DEFAULTS = Object.freeze({
@@ -123,7 +123,7 @@ export class GrpcOutputsServer implements AlertSink {
     }
     const where = describeGrpcAddress(options.address);
     const socketPath = options.address.kind === 'unix' ? options.address.path : undefined;
-    if (socketPath !== undefined) await removeStaleSocket(socketPath);
+    if (socketPath !== undefined) await removeStaleSocket(socketPath, 'FML_ERR_GRPC_LISTEN');
     const server = new Server();
     let port: number;
     try {
@@ -269,26 +269,4 @@ function statusError(code: status, details: string): ServerErrorResponse {
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
-/** @throws SidecarError `FML_ERR_GRPC_LISTEN` when `path` is live or is not a socket */
-async function removeStaleSocket(path: string): Promise<void> {
-  let info;
-  try {
-    info = await lstat(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
-  }
-  if (!info.isSocket()) throw new SidecarError('FML_ERR_GRPC_LISTEN', `${path} exists and is not a socket; refusing to replace it.`);
-  const live = await new Promise<boolean>((resolve) => {
-    const probe = connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-  if (live) throw new SidecarError('FML_ERR_GRPC_LISTEN', `Another process is listening on ${path}.`);
-  await unlink(path);
 }

@@ -4,40 +4,15 @@
  * NDJSON. A stale socket file left by a crashed run is removed; a live one (something answers) or
  * a path that is not a socket is refused rather than deleted.
  */
-import { chmod, lstat, unlink } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { chmod, unlink } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { SidecarError } from '../errors.js';
+import { removeStaleSocket } from '../util/stale-socket.js';
 import type { FeedOptions } from './feed-ingest.js';
 import { serveFeed, type FeedServer } from './feed-server.js';
 
 /** Owner and group may connect (Falco and the sidecar usually share a group); others may not. */
 export const FEED_SOCKET_MODE = 0o660;
-
-/** True when something accepts connections on `path`. */
-function isLive(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-}
-
-/** @throws SidecarError `FML_ERR_FEED_LISTEN` when `path` is in use or is not a socket */
-async function removeStaleSocket(path: string): Promise<void> {
-  let info;
-  try {
-    info = await lstat(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
-  }
-  if (!info.isSocket()) throw new SidecarError('FML_ERR_FEED_LISTEN', `${path} exists and is not a socket; refusing to replace it.`);
-  if (await isLive(path)) throw new SidecarError('FML_ERR_FEED_LISTEN', `Another process is listening on ${path}.`);
-  await unlink(path);
-}
 
 /**
  * Listens for feed connections on the unix socket `path` (mode 0660), one parser per connection.
@@ -45,7 +20,7 @@ async function removeStaleSocket(path: string): Promise<void> {
  * @throws SidecarError `FML_ERR_FEED_LISTEN` when the path is in use, not a socket, or cannot be bound
  */
 export async function startFeedSocket(path: string, options: FeedOptions): Promise<FeedServer> {
-  await removeStaleSocket(path);
+  await removeStaleSocket(path, 'FML_ERR_FEED_LISTEN');
   const server = createServer();
   const feed = serveFeed(server, 'feed-socket', options);
   await new Promise<void>((resolve, reject) => {
