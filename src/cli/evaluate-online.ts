@@ -3,9 +3,10 @@ import { DEFAULT_ALERT_RULE } from '../detectors/alert-rule.js';
 import { isProfileKind } from '../detectors/index.js';
 import type { FeatureOptions } from '../features/extract.js';
 import type { ClassifierKind } from '../models/classifier.js';
-import { profileTrainer, supervisedTrainer } from '../evaluation/window-detectors.js';
+import { profileTrainer, supervisedTrainer, type VocabularySource } from '../evaluation/window-detectors.js';
 import type { ProfileKind } from '../detectors/normal-profile.js';
 import { runOnlineProtocol, type OnlineResult } from '../evaluation/online.js';
+import { ONLINE_DEFAULTS } from '../evaluation/online-defaults.js';
 import { alignTable } from '../evaluation/report.js';
 import { createProgress } from './progress.js';
 
@@ -16,6 +17,11 @@ export interface OnlineFlags {
   stride: number;
   k: number;
   n: number;
+  witnessShare: number;
+  milRounds: number;
+  vocabulary: VocabularySource;
+  alertShare: number;
+  flush: boolean;
   seed: number;
   json: boolean;
   quiet: boolean;
@@ -27,21 +33,25 @@ export async function evaluateOnline(dataset: Dataset, flags: OnlineFlags, featu
   const progress = createProgress('evaluate online', { quiet: flags.quiet });
   const results = await runOnlineProtocol(dataset, {
     detectors: flags.detectors.map((d) =>
-      isProfileKind(d) ? profileTrainer(d) : supervisedTrainer(d, { features, windowSize: flags.window, strideCalls: flags.stride, witnessShare: 0.1 }),
+      isProfileKind(d)
+        ? profileTrainer(d)
+        : supervisedTrainer(d, { features, windowSize: flags.window, strideCalls: flags.stride, witnessShare: flags.witnessShare, rounds: flags.milRounds, vocabulary: flags.vocabulary }),
     ),
     split: flags.split,
     strideCalls: flags.stride,
     k: flags.k,
     n: flags.n,
     cooldownWindows: DEFAULT_ALERT_RULE.cooldownWindows,
-    margin: 0.05,
-    alertShare: 0.05,
+    margin: ONLINE_DEFAULTS.margin,
+    alertShare: flags.alertShare,
+    flush: flags.flush,
     seed: flags.seed,
     onProgress: (done, total, note) => progress.update(done, total, note),
   });
   progress.stop();
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ protocol: 'online', split: flags.split, data: flags.data, results: results.map(toJsonRow) }, null, 2)}\n`);
+    const settings = { window: flags.window, stride: flags.stride, k: flags.k, n: flags.n, witnessShare: flags.witnessShare, milRounds: flags.milRounds, vocabulary: flags.vocabulary, alertShare: flags.alertShare, flush: flags.flush };
+    process.stdout.write(`${JSON.stringify({ protocol: 'online', split: flags.split, data: flags.data, settings, results: results.map(toJsonRow) }, null, 2)}\n`);
     return;
   }
   const table = [['detector', 'precision', 'recall', 'F1', 'normals alerting', 'false alerts/M calls', 'median calls to alert', 'attack/normal recordings']];
@@ -57,7 +67,9 @@ export async function evaluateOnline(dataset: Dataset, flags: OnlineFlags, featu
       `${r.attacks}/${r.normals}`,
     ]);
   }
-  process.stdout.write(`protocol online, split ${flags.split}, attack positive, scored every ${flags.stride} calls, alert on ${flags.k} of ${flags.n} windows\n`);
+  process.stdout.write(
+    `protocol online, split ${flags.split}, attack positive, scored every ${flags.stride} calls, alert on ${flags.k} of ${flags.n} windows, ${flags.flush ? 'partial windows flushed at the end of recordings' : 'full windows only (no end-of-recording flush)'}\n`,
+  );
   process.stdout.write(`${alignTable(table)}\n`);
 }
 
@@ -77,6 +89,7 @@ function toJsonRow(r: OnlineResult): Record<string, unknown> {
     medianCallsToAlert: r.medianCallsToAlert,
     attacks: r.attacks,
     normals: r.normals,
+    partialWindowAlerts: r.partialWindowAlerts,
     thresholds: r.thresholds,
     firstAlerts: r.firstAlerts,
   };

@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadDataset } from '../datasets/dataset.js';
-import { DEFAULT_ALERT_RULE } from '../detectors/alert-rule.js';
 import { PROFILE_KINDS, type ProfileKind } from '../detectors/normal-profile.js';
 import { SidecarError } from '../errors.js';
 import type { PositiveClass } from '../evaluation/metrics.js';
@@ -14,6 +13,8 @@ import type { TraceFormatName } from '../traces/trace-format.js';
 import { CROSS_NORMAL_BUDGET, type CrossAdaptation } from '../evaluation/cross.js';
 import { evaluateCross } from './evaluate-cross.js';
 import { evaluateOnline, type OnlineFlags } from './evaluate-online.js';
+import { ONLINE_DEFAULTS } from '../evaluation/online-defaults.js';
+import { VOCABULARY_SOURCES } from '../evaluation/window-detectors.js';
 import { addFeatureFlags } from './feature-flags.js';
 import { collectHyper, parseChoice, parseFormat, parseInteger, thresholdOption, toFeatureOptions, type FeatureFlags } from './options.js';
 import { createProgress } from './progress.js';
@@ -56,11 +57,16 @@ export function evaluateCommand(): Command {
     .addOption(new Option('--format <name>', 'trace format (default: detected per file)').argParser(parseFormat))
     .option('-q, --quiet', 'no progress output', false)
     .addOption(new Option('--detectors <list>', 'online: comma-separated detectors: normal-profile (stide, bosc, autoencoder) or classifiers over windows (ab, dt, …)').argParser(parseDetectorList).default([...PROFILE_KINDS], PROFILE_KINDS.join(',')))
-    .addOption(new Option('--window <calls>', 'online: calls per window of the classifiers over windows').argParser(parseInteger(2)).default(500))
+    .addOption(new Option('--window <calls>', 'online: calls per window of the classifiers over windows').argParser(parseInteger(2)).default(ONLINE_DEFAULTS.windowSize))
     .addOption(new Option('--split <name>', 'online: study (50/50) or group-out (leave one plugin out)').argParser(parseChoice(['study', 'group-out'] as const)).default('study'))
-    .addOption(new Option('--stride <calls>', 'online: score every this many calls').argParser(parseInteger(1)).default(25))
-    .addOption(new Option('--k <windows>', 'online: alert when k of the last n windows reach the threshold').argParser(parseInteger(1)).default(DEFAULT_ALERT_RULE.k))
-    .addOption(new Option('--n <windows>', 'online: see --k').argParser(parseInteger(1)).default(DEFAULT_ALERT_RULE.n))
+    .addOption(new Option('--stride <calls>', 'online: score (and cut training windows) every this many calls').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.strideCalls))
+    .addOption(new Option('--k <windows>', 'online: alert when k of the last n windows reach the threshold').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.k))
+    .addOption(new Option('--n <windows>', 'online: see --k').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.n))
+    .addOption(new Option('--witness-share <share>', "online: share of each attack recording's top-scored windows kept as positives in later training rounds").argParser(parseWitnessShare).default(ONLINE_DEFAULTS.witnessShare))
+    .addOption(new Option('--mil-rounds <n>', 'online: training rounds of the classifiers over windows (1 = every window takes its recording label; each later round re-selects witnesses)').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.rounds))
+    .addOption(new Option('--vocabulary <source>', 'online: tokens of the classifiers over windows from normal training recordings only (the <unknown> slot then counts novel calls and pairs), normal-ngrams (calls from all recordings, pairs from normal ones), or all').argParser(parseChoice(VOCABULARY_SOURCES)).default(ONLINE_DEFAULTS.vocabulary))
+    .addOption(new Option('--alert-share <share>', 'online: share of held-out training normal recordings allowed to alert when setting the threshold').argParser(parseShare).default(ONLINE_DEFAULTS.alertShare))
+    .addOption(new Option('--flush', 'online: close a partial window at the end of recordings shorter than --window (a live container never ends; this lets recording length speak)').default(ONLINE_DEFAULTS.flush))
     .option('--train <dir>', 'cross: data set of one recorder (trained on first)')
     .option('--test <dir>', 'cross: data set of the other recorder')
     .option('--train-name <name>', 'cross: name of the --train recorder in the tables (default: folder name)')
@@ -128,6 +134,12 @@ function splitHyperByModel(flat: Record<string, Json>): Partial<Record<Classifie
 function parseShare(value: string): number {
   const p = Number(value);
   if (value.trim() === '' || !(p >= 0 && p < 1)) throw new InvalidArgumentError(`expected a share in [0, 1), got "${value}"`);
+  return p;
+}
+
+function parseWitnessShare(value: string): number {
+  const p = Number(value);
+  if (value.trim() === '' || !(p > 0 && p <= 1)) throw new InvalidArgumentError(`expected a share in (0, 1], got "${value}"`);
   return p;
 }
 

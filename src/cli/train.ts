@@ -8,6 +8,7 @@ import { isProfileKind } from '../detectors/index.js';
 import { PROFILE_KINDS, type ProfileKind } from '../detectors/normal-profile.js';
 import { SidecarError } from '../errors.js';
 import { fitWithRule } from '../evaluation/online.js';
+import { ONLINE_DEFAULTS } from '../evaluation/online-defaults.js';
 import { profileTrainer, readReplay, supervisedTrainer } from '../evaluation/window-detectors.js';
 import { CLASSIFIER_KINDS, type ClassifierKind } from '../models/classifier.js';
 import { WINDOW_MODEL_FILE_FORMAT, WINDOW_MODEL_FILE_VERSION, saveWindowModelFile } from '../models/window-model-file.js';
@@ -50,7 +51,7 @@ export function trainCommand(): Command {
     .addOption(thresholdOption())
     .addOption(new Option('--format <name>', 'trace format (default: detected per file)').argParser(parseFormat))
     .addOption(new Option('--window <calls>', 'train a window model for `serve`: calls per window of a classifier (normal-profile detectors have their own window)').argParser(parseInteger(2)))
-    .addOption(new Option('--stride <calls>', 'with --window: score every this many calls').argParser(parseInteger(1)).default(100))
+    .addOption(new Option('--stride <calls>', 'window models: score every this many calls').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.strideCalls))
     .addOption(new Option('--k <windows>', 'with --window: alert when k of the last n windows reach the threshold').argParser(parseInteger(1)).default(DEFAULT_ALERT_RULE.k))
     .addOption(new Option('--n <windows>', 'with --window: see --k').argParser(parseInteger(1)).default(DEFAULT_ALERT_RULE.n))
     .option('-q, --quiet', 'no progress output', false);
@@ -107,15 +108,23 @@ async function trainWindowModel(flags: TrainFlags): Promise<void> {
   }
   const trainer = isProfileKind(flags.model)
     ? profileTrainer(flags.model)
-    : supervisedTrainer(flags.model, { features: toFeatureOptions(flags), windowSize, strideCalls: flags.stride, witnessShare: 0.1 });
+    : supervisedTrainer(flags.model, {
+        features: toFeatureOptions(flags),
+        windowSize,
+        strideCalls: flags.stride,
+        witnessShare: ONLINE_DEFAULTS.witnessShare,
+        rounds: ONLINE_DEFAULTS.rounds,
+        vocabulary: ONLINE_DEFAULTS.vocabulary,
+      });
   progress.update(0, 1, `fitting ${trainer.name}`);
   const { detector, rule } = await fitWithRule(trainer, replays, {
     strideCalls: flags.stride,
     k: flags.k,
     n: flags.n,
     cooldownWindows: DEFAULT_ALERT_RULE.cooldownWindows,
-    margin: 0.05,
-    alertShare: 0.05,
+    margin: ONLINE_DEFAULTS.margin,
+    alertShare: ONLINE_DEFAULTS.alertShare,
+    flush: ONLINE_DEFAULTS.flush,
     seed: flags.seed,
   });
   progress.stop();

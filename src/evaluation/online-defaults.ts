@@ -9,14 +9,17 @@ export const ONLINE_DEFAULTS = Object.freeze({
   /** Score (and, in training, cut a window) every this many calls. */
   strideCalls: 50,
   /** Alert when k of the last n windows reach the threshold. */
-  k: 2,
-  n: 3,
+  k: 1,
+  n: 1,
   /** Share of an attack recording's windows kept as witnesses in each later training round. */
   witnessShare: 0.1,
   /** Training rounds of the multiple-instance witness selection. */
   rounds: 3,
-  /** Vocabulary from normal training recordings only: `<unknown>` counts novel calls and pairs. */
-  vocabulary: 'normal' as 'all' | 'normal',
+  /**
+   * Single calls from all training recordings, call pairs from normal ones only: `<unknown>`
+   * counts call pairs never seen in normal training traffic, and alerts still name novel calls.
+   */
+  vocabulary: 'normal-ngrams' as 'all' | 'normal' | 'normal-ngrams',
   /** Share of held-out training normal recordings allowed to alert when setting the threshold. */
   alertShare: 0.05,
   /** Margin on the quiet level (see `withMargin`). */

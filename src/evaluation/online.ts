@@ -17,11 +17,22 @@ export interface OnlineOptions {
   k: number;
   n: number;
   cooldownWindows: number;
-  /** Relative margin on the quiet threshold found on held-out training normals. @default 0.05 */
+  /**
+   * Margin on the quiet level found on held-out training normals, relative to the room the
+   * level has: `level + margin · min(level, 1 − level)`, so it neither saturates at 1 for
+   * probability-like scores near 1 nor vanishes near 0. @default 0.05
+   */
   margin: number;
   /** Share of held-out training normal recordings allowed to alert when setting the threshold. @default 0.05 */
   alertShare: number;
   seed: number;
+  /**
+   * Close a partial window at the end of a recording shorter than the window. A live container
+   * never ends its stream, so this is off: a short recording must alert on full windows or not
+   * at all (attack recordings are shorter than normal ones; a flushed window would flag them for
+   * being short). @default false
+   */
+  flush?: boolean;
   onProgress?: (done: number, total: number, note: string) => void;
 }
 
@@ -39,6 +50,12 @@ export interface OnlineResult {
   medianCallsToAlert: number | null;
   attacks: number;
   normals: number;
+  /**
+   * Flagged recordings whose first alert fired on a partial window (fewer calls than the
+   * window holds): only possible with `flush`, and then a sign the alert may be the length of
+   * the recording speaking, not its calls.
+   */
+  partialWindowAlerts: number;
   thresholds: number[];
   /** Per flagged recording: where its first alert fired and the tokens that drove it. */
   firstAlerts: { id: string; calls: number; top: ProfileContribution[] }[];
@@ -55,7 +72,7 @@ const EXPLAIN_TOP = 5;
  * recording counts as flagged when any alert fires in it. Detectors learn from the fold's
  * training recordings; the alert threshold is the quiet threshold over normal training
  * recordings scored by models that did not see them (5 inner folds), so no test recording
- * informs any setting.
+ * informs any setting. Only full windows are scored unless `flush` is set (see `OnlineOptions`).
  */
 export async function runOnlineProtocol(dataset: Dataset, options: OnlineOptions): Promise<OnlineResult[]> {
   const replays = new Map<string, Replay>();
@@ -73,7 +90,7 @@ export async function runOnlineProtocol(dataset: Dataset, options: OnlineOptions
       const train = fold.train.map((r) => replays.get(r.id)!);
       const { detector, rule } = await fitWithRule(trainer, train, options);
       thresholds.push(rule.threshold);
-      for (const r of fold.test) outcomes.push(replayAlerts(detector, rule, replays.get(r.id)!, options.strideCalls));
+      for (const r of fold.test) outcomes.push(replayAlerts(detector, rule, replays.get(r.id)!, options.strideCalls, options.flush ?? false));
       options.onProgress?.(i + 1, folds.length, `${trainer.name} fold ${i + 1}`);
     }
     results.push(summarise(trainer.name, options.split, outcomes, thresholds));
@@ -82,7 +99,7 @@ export async function runOnlineProtocol(dataset: Dataset, options: OnlineOptions
 }
 
 /** The settings that turn a trainer and training recordings into a detector with its alert rule. */
-export type RuleFitOptions = Pick<OnlineOptions, 'strideCalls' | 'k' | 'n' | 'cooldownWindows' | 'margin' | 'alertShare' | 'seed'>;
+export type RuleFitOptions = Pick<OnlineOptions, 'strideCalls' | 'k' | 'n' | 'cooldownWindows' | 'margin' | 'alertShare' | 'seed' | 'flush'>;
 
 /** Fits on all training recordings; the threshold comes from out-of-fold scores of the normal ones. */
 export async function fitWithRule(trainer: DetectorTrainer, train: readonly Replay[], options: RuleFitOptions): Promise<{ detector: WindowDetector; rule: AlertRule }> {
@@ -93,17 +110,30 @@ export async function fitWithRule(trainer: DetectorTrainer, train: readonly Repl
     const held = train.filter((r, i) => folds[i] === f && r.label === 0);
     if (held.length === 0 || !inner.some((r) => r.label === 0)) continue;
     const detector = await trainer.fit(inner, options.seed);
-    for (const r of held) heldOutScores.push(windowScores(detector, r, options.strideCalls));
+    for (const r of held) heldOutScores.push(windowScores(detector, r, options.strideCalls, options.flush ?? false));
   }
   const detector = await trainer.fit(train, options.seed);
-  const threshold = quietThreshold(heldOutScores, options, options);
+  const threshold = withMargin(quietThreshold(heldOutScores, options, { margin: 0, alertShare: options.alertShare }), options.margin);
   return { detector, rule: { threshold, k: options.k, n: options.n, cooldownWindows: options.cooldownWindows } };
 }
 
-/** Scores of the windows closing every `stride` calls (a shorter recording gets one score). */
-export function windowScores(detector: WindowDetector, replay: Replay, stride: number): Float64Array {
+/**
+ * The alert threshold a quiet level becomes: `level + margin · min(level, 1 − level)`, at most 1.
+ * A purely relative margin (`level · (1 + margin)`) turns every level above 1 / (1 + margin)
+ * into 1, which no probability reaches: a classifier whose normal windows score 0.96 would
+ * never alert.
+ */
+export function withMargin(level: number, margin: number): number {
+  return Math.min(1, level + margin * Math.max(0, Math.min(level, 1 - level)));
+}
+
+/**
+ * Scores of the windows closing every `stride` calls. With `flush` (the offline default) a
+ * recording shorter than the window gets one partial-window score; without it, none.
+ */
+export function windowScores(detector: WindowDetector, replay: Replay, stride: number, flush = true): Float64Array {
   const scores: number[] = [];
-  replayWindows(replay, detector.windowSize, stride, () => detector.createState(), (state) => scores.push(state.score()));
+  replayWindows(replay, detector.windowSize, stride, () => detector.createState(), (state) => scores.push(state.score()), flush);
   return Float64Array.from(scores);
 }
 
@@ -114,11 +144,12 @@ interface Outcome {
   alerts: number;
   firstAlert: number | null;
   calls: number;
+  windowSize: number;
 }
 
-function replayAlerts(detector: WindowDetector, rule: AlertRule, replay: Replay, stride: number): Outcome {
+function replayAlerts(detector: WindowDetector, rule: AlertRule, replay: Replay, stride: number, flush: boolean): Outcome {
   const alert = new AlertState(rule);
-  const outcome: Outcome = { id: replay.id, label: replay.label, top: [], alerts: 0, firstAlert: null, calls: replay.calls.length };
+  const outcome: Outcome = { id: replay.id, label: replay.label, top: [], alerts: 0, firstAlert: null, calls: replay.calls.length, windowSize: detector.windowSize };
   replayWindows(replay, detector.windowSize, stride, () => detector.createState(), (state, seen) => {
     if (!alert.push(state.score())) return;
     outcome.alerts++;
@@ -126,7 +157,7 @@ function replayAlerts(detector: WindowDetector, rule: AlertRule, replay: Replay,
       outcome.firstAlert = seen;
       outcome.top = state.explain(EXPLAIN_TOP);
     }
-  });
+  }, flush);
   return outcome;
 }
 
@@ -150,6 +181,7 @@ function summarise(detector: string, split: 'study' | 'group-out', outcomes: rea
     medianCallsToAlert: delays.length > 0 ? median(delays) : null,
     attacks: attacks.length,
     normals: normals.length,
+    partialWindowAlerts: outcomes.filter((o) => o.firstAlert !== null && o.firstAlert < o.windowSize).length,
     thresholds,
     firstAlerts: outcomes.filter((o) => o.firstAlert !== null).map((o) => ({ id: o.id, calls: o.firstAlert as number, top: o.top })),
   };

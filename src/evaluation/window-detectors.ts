@@ -10,6 +10,7 @@ import { getClassifierSpec } from '../models/index.js';
 import { readTraceFile } from '../traces/read-trace.js';
 import type { SyscallEvent } from '../traces/syscall-event.js';
 import { createBagWindow } from '../windows/bag-window.js';
+import { ONLINE_DEFAULTS } from './online-defaults.js';
 import { TRACKER_DEFAULTS, WindowTracker, type StreamState } from '../windows/window-tracker.js';
 
 /** A recording held in memory as calls (ids) with thread ids (-1 where the recorder has none). */
@@ -85,14 +86,20 @@ export interface SupervisedWindowOptions {
   strideCalls: number;
   /** Share of an attack recording's windows kept as positives in each later round. @default 0.1 */
   witnessShare: number;
-  /** Training rounds: 1 labels every window with its recording's label; each later round re-selects witnesses. @default 2 */
+  /**
+   * Training rounds: 1 labels every window with its recording's label; each later round
+   * re-selects witnesses with the previous round's model. @default 3 (`ONLINE_DEFAULTS.rounds`)
+   */
   rounds?: number;
   /**
-   * Where the vocabulary comes from: `all` training recordings, or `normal` ones only, so that
+   * Where the vocabulary comes from: `all` training recordings; `normal` ones only, so that
    * the `<unknown>` slot counts the window's tokens (calls, n-grams) never seen in normal
-   * training traffic: a novelty feature the classifier can weigh. @default 'all'
+   * training traffic, a novelty feature the classifier can weigh; or `normal-ngrams`: single
+   * calls from all recordings (so alerts still name a novel call such as `execve`) and n-grams
+   * from normal ones only (novel call sequences land in `<unknown>`).
+   * @default `ONLINE_DEFAULTS.vocabulary`
    */
-  vocabulary?: 'all' | 'normal';
+  vocabulary?: VocabularySource;
   /** Hyper-parameter overrides of the classifier (stored in the detector's body). */
   hyper?: Record<string, Json>;
 }
@@ -107,7 +114,8 @@ export interface SupervisedWindowOptions {
  */
 export function supervisedTrainer(kind: ClassifierKind, options: SupervisedWindowOptions): DetectorTrainer {
   const name = `${kind}-windows`;
-  const rounds = Math.max(1, Math.floor(options.rounds ?? 2));
+  const rounds = Math.max(1, Math.floor(options.rounds ?? ONLINE_DEFAULTS.rounds));
+  const vocabulary = options.vocabulary ?? ONLINE_DEFAULTS.vocabulary;
   return {
     name,
     async fit(train, seed) {
@@ -116,9 +124,9 @@ export function supervisedTrainer(kind: ClassifierKind, options: SupervisedWindo
         for (let i = 0; i < r.calls.length; i++) counter.add(replayEvent(r, i));
         return { counts: counter.counts, calls: counter.calls, label: r.label };
       });
-      const vocabularySource = options.vocabulary === 'normal' ? counted.filter((c) => c.label === 0) : counted;
+      const vocabularySource = vocabularyDocuments(counted, vocabulary);
       const unscaled = {
-        ...fitFeatureSpec(vocabularySource.length > 0 ? vocabularySource : counted, { ...options.features, scaling: 'none' }),
+        ...fitFeatureSpec(vocabularySource, { ...options.features, scaling: 'none' }),
         mode: { kind: 'window' as const, size: options.windowSize, stride: options.strideCalls },
       };
       const policy = { kind: 'count' as const, size: options.windowSize, stride: options.strideCalls };
@@ -138,6 +146,17 @@ export function supervisedTrainer(kind: ClassifierKind, options: SupervisedWindo
       return classifierWindowDetector(spec, model, hyper);
     },
   };
+}
+
+/** Which training recordings' tokens enter a window classifier's vocabulary (see `SupervisedWindowOptions`). */
+export type VocabularySource = 'all' | 'normal' | 'normal-ngrams';
+export const VOCABULARY_SOURCES: readonly VocabularySource[] = ['all', 'normal', 'normal-ngrams'];
+
+/** The token counts the vocabulary is built from; falls back to all recordings when there is no normal one. */
+function vocabularyDocuments<C extends { counts: Map<string, number>; calls: number; label: 0 | 1 }>(counted: readonly C[], source: VocabularySource): { counts: Map<string, number>; calls: number }[] {
+  if (source === 'all' || !counted.some((c) => c.label === 0)) return [...counted];
+  if (source === 'normal') return counted.filter((c) => c.label === 0);
+  return counted.map((c) => (c.label === 0 ? c : { calls: c.calls, counts: new Map([...c.counts].filter(([token]) => !token.includes('>'))) }));
 }
 
 /** Every window of normal recordings, plus each attack recording's top-scored share of windows. */

@@ -11,7 +11,7 @@ import { FALCO_GRPC_SOCKET, parseGrpcAddress, type GrpcAddress, type GrpcTlsFile
 
 /** The package root, for the built-in model and policies (works from src/ under tsx and from dist/). */
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const DEFAULT_MODEL_PATH = path.join(PACKAGE_ROOT, 'models', 'wordpress-rf-windows.json');
+export const DEFAULT_MODEL_PATH = path.join(PACKAGE_ROOT, 'models', 'wordpress-xgb-windows.json');
 export const DEFAULT_POLICIES_PATH = path.join(PACKAGE_ROOT, 'rules', 'policies');
 
 type Kind = 'string' | 'integer' | 'boolean' | 'address';

@@ -37,10 +37,13 @@ describe('falco-ml serve, end to end on 127.0.0.1', () => {
   const spool = path.join(dir, 'spool');
   let sidekick: FakeSidekick;
   let sidecar: SidecarProcess;
+  // A small alert limit, so the oversized body fits in the socket buffers: a body far beyond
+  // them races the early 413 against the client's write (EPIPE on the client side).
+  const SERVE_ARGS = (): string[] => ['--listen', '127.0.0.1:0', '--sidekick', sidekick.url, '--feed-socket', socket, '--spool-dir', spool, '--alert-body-limit', '16384'];
 
   beforeAll(async () => {
     sidekick = await FakeSidekick.start();
-    sidecar = await startSidecarProcess(['--listen', '127.0.0.1:0', '--sidekick', sidekick.url, '--feed-socket', socket, '--spool-dir', spool]);
+    sidecar = await startSidecarProcess(SERVE_ARGS());
   });
 
   afterAll(async () => {
@@ -75,8 +78,9 @@ describe('falco-ml serve, end to end on 127.0.0.1', () => {
     const invalid = await post(`${sidecar.url}/`, '{"output":"x","priority":"Loud","rule":"","time":"yesterday"}');
     expect(invalid.status).toBe(400);
     expect(((await invalid.json()) as { error: string }).error).toMatch(/priority|rule|time|output_fields|hostname/);
-    const huge = await post(`${sidecar.url}/`, `{"output":"${'x'.repeat(2 * 1024 * 1024)}"}`);
+    const huge = await post(`${sidecar.url}/`, `{"output":"${'x'.repeat(20_000)}"}`);
     expect(huge.status).toBe(413);
+    expect(await huge.json()).toMatchObject({ error: 'body too large', limit: 16384 });
     const metrics = await (await fetch(`${sidecar.url}/metrics`)).text();
     expect(metrics).toMatch(/falco_ml_inputs_rejected_total\{input="http",reason="not_json"\} 1/);
     expect(metrics).toMatch(/falco_ml_inputs_rejected_total\{input="http",reason="invalid"\} 1/);
@@ -162,7 +166,7 @@ describe('falco-ml serve, end to end on 127.0.0.1', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(await sidecar.stop()).toBe(0);
     await sidekick.listen();
-    sidecar = await startSidecarProcess(['--listen', '127.0.0.1:0', '--sidekick', sidekick.url, '--feed-socket', socket, '--spool-dir', spool]);
+    sidecar = await startSidecarProcess(SERVE_ARGS());
     const numbers = (): Set<number> =>
       new Set(sidekick.received.filter((b) => b.includes('restart00001')).map((b) => Number((JSON.parse(b) as { output_fields: { n: number } }).output_fields.n)));
     await waitFor(`all ${count} spooled alerts`, () => numbers().size === count, 30_000);

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../../src/datasets/dataset.js';
-import { runOnlineProtocol, type OnlineOptions } from '../../src/evaluation/online.js';
+import { callId } from '../../src/detectors/normal-profile.js';
+import { runOnlineProtocol, windowScores, withMargin, type OnlineOptions } from '../../src/evaluation/online.js';
 import { profileTrainer, supervisedTrainer, type DetectorTrainer } from '../../src/evaluation/window-detectors.js';
 import { DEFAULT_FEATURE_OPTIONS } from '../../src/models/train.js';
 
@@ -76,5 +77,50 @@ describe('online protocol', () => {
     expect(r.recall).toBe(1);
     // windows of 50 close at 50, 75, …: the first holding the burst (calls 201-203) ends at 225
     expect(r.medianCallsToAlert).toBe(225);
+  });
+});
+
+describe('online protocol: honest windows and thresholds', () => {
+  /** Normal runs of 400 calls; attack runs of 60 calls, shorter than any window, ending in the burst. */
+  async function makeShortAttacks(): Promise<string> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'fml-online-short-'));
+    await mkdir(path.join(dir, 'normal'));
+    await mkdir(path.join(dir, 'exec'));
+    for (const g of ['a', 'b', 'c']) {
+      await writeFile(path.join(dir, 'normal', `${g}-1.txt`), `${loops(50).join('\n')}\n`);
+      await writeFile(path.join(dir, 'exec', `${g}-1.txt`), `${[...loops(7), 'clone', 'execve', 'wait4', 'mkdir'].join('\n')}\n`);
+    }
+    return dir;
+  }
+
+  it('never flags a recording shorter than the window unless --flush is asked for', async () => {
+    const dataset = await loadDataset(await makeShortAttacks());
+    // STIDE windows of 100 calls: the 60-call attacks never fill one.
+    const [quiet] = await runOnlineProtocol(dataset, settings(profileTrainer('stide')));
+    expect(quiet.recall).toBe(0);
+    expect(quiet.partialWindowAlerts).toBe(0);
+    // With the end-of-recording flush the same recordings alert, on partial windows only.
+    const [flushed] = await runOnlineProtocol(dataset, { ...settings(profileTrainer('stide')), flush: true });
+    expect(flushed.recall).toBe(1);
+    expect(flushed.partialWindowAlerts).toBe(3);
+    expect(flushed.firstAlerts.every((a) => a.calls === 60)).toBe(true);
+  });
+
+  it('windowScores gives a short recording no score without flush, one with it', () => {
+    const calls = Int32Array.from(loops(5).map(callId));
+    const replay = { id: 'r', label: 1 as const, calls, tids: new Int32Array(calls.length).fill(-1) };
+    const detector = { name: 'constant', windowSize: 100, createState: () => ({ push: () => true, score: () => 0.5, explain: () => [] }), toBody: () => ({ type: 'profile' as const, kind: 'stide' as const, params: {} }) };
+    expect(windowScores(detector, replay, 10, false)).toHaveLength(0);
+    expect(Array.from(windowScores(detector, replay, 10, true))).toEqual([0.5]);
+  });
+
+  it('puts the margin inside the room a level has, so levels near 1 still leave a reachable threshold', () => {
+    expect(withMargin(0.1, 0.05)).toBeCloseTo(0.105, 12);
+    expect(withMargin(0.5, 0.05)).toBeCloseTo(0.525, 12);
+    // the old relative margin gave min(1, 0.97 · 1.05) = 1: no window could ever alert
+    expect(withMargin(0.97, 0.05)).toBeCloseTo(0.9715, 12);
+    expect(withMargin(0.97, 0.05)).toBeLessThan(1);
+    expect(withMargin(1, 0.05)).toBe(1);
+    expect(withMargin(0, 0.05)).toBe(0);
   });
 });

@@ -29,9 +29,8 @@ function scoreOf(detector: WindowDetector, names: string[]): number {
 const options = { features: DEFAULT_FEATURE_OPTIONS, windowSize: 50, strideCalls: 25, witnessShare: 0.1 };
 
 describe('supervised window trainer', () => {
-  it('defaults to the settings chosen by cross-validation (normal vocabulary, 3 rounds)', () => {
-    expect(ONLINE_DEFAULTS.vocabulary).toBe('normal');
-    expect(ONLINE_DEFAULTS.rounds).toBe(3);
+  it('defaults to the settings chosen by cross-validation (pairs from normal traffic, 3 rounds, windows of 250 every 50)', () => {
+    expect(ONLINE_DEFAULTS).toMatchObject({ vocabulary: 'normal-ngrams', rounds: 3, witnessShare: 0.1, windowSize: 250, strideCalls: 50, k: 1, n: 1, flush: false });
   });
 
   it('with a normal vocabulary, counts calls and pairs never seen in normal training in the <unknown> slot', async () => {
@@ -55,6 +54,13 @@ describe('supervised window trainer', () => {
     expect(novel).toBe(burst);
     // with every token in the vocabulary, calls never seen in training still land in <unknown> but the tree split on execve
     expect(scoreOf(all, [...loops(3), 'clone', 'execve', 'wait4', ...loops(2)])).toBeGreaterThan(scoreOf(all, loops(7)));
+  });
+
+  it('with normal-ngrams, names every training call but keeps call pairs to those of normal traffic', async () => {
+    const body = (await supervisedTrainer('dt', { ...options, vocabulary: 'normal-ngrams' }).fit(TRAIN, 1)).toBody();
+    if (body.type !== 'classifier') throw new Error('expected a classifier body');
+    expect(body.features.vocabulary).toEqual(expect.arrayContaining(['clone', 'execve', 'wait4', 'close>write', '<unknown>']));
+    expect(body.features.vocabulary.filter((t) => t.includes('execve') || t.includes('clone') || t.includes('wait4'))).toEqual(['clone', 'execve', 'wait4']);
   });
 
   it('witness rounds stop plain request-loop windows of attack recordings from scoring as attacks', async () => {

@@ -56,7 +56,7 @@ describe('Dockerfile', () => {
       .flatMap((s) => s.args.split(/\s+/).slice(0, -1));
     for (const source of sources) expect(existsSync(path.join(ROOT, source)), source).toBe(true);
     expect(sources).toEqual(expect.arrayContaining(['models', 'rules', 'proto', 'package-lock.json', 'src']));
-    expect(existsSync(path.join(ROOT, 'models/wordpress-rf-windows.json'))).toBe(true);
+    expect(existsSync(path.join(ROOT, 'models/wordpress-xgb-windows.json'))).toBe(true);
     expect(existsSync(path.join(ROOT, 'rules/policies'))).toBe(true);
   });
 

@@ -1,0 +1,63 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ONLINE_DEFAULTS } from '../../src/evaluation/online-defaults.js';
+import { runCli } from '../helpers/run-cli.js';
+
+const LOOP = ['accept4', 'read', 'stat', 'openat', 'read', 'close', 'write', 'close'];
+const loops = (n: number): string[] => Array.from({ length: n }, () => LOOP).flat();
+
+/** Three plugins; normal runs of 400 calls, attack runs of 60 calls (shorter than any window) ending in a burst. */
+async function makeDataset(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'fml-eval-online-'));
+  await mkdir(path.join(dir, 'normal'));
+  await mkdir(path.join(dir, 'exec'));
+  for (const g of ['a', 'b', 'c']) {
+    await writeFile(path.join(dir, 'normal', `${g}-1.txt`), `${loops(50).join('\n')}\n`);
+    await writeFile(path.join(dir, 'exec', `${g}-1.txt`), `${[...loops(7), 'clone', 'execve', 'wait4', 'mkdir'].join('\n')}\n`);
+  }
+  return dir;
+}
+
+interface OnlineJson {
+  settings: Record<string, unknown>;
+  results: { model: string; recall: number; partialWindowAlerts: number }[];
+}
+
+describe('evaluate --protocol online flags', () => {
+  it('echoes the documented defaults and scores full windows only unless --flush', async () => {
+    const dir = await makeDataset();
+    const base = ['evaluate', '--data', dir, '--protocol', 'online', '--split', 'group-out', '--detectors', 'stide', '--stride', '25', '--json', '--quiet'];
+    const quiet = await runCli(base);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    const q = JSON.parse(quiet.stdout) as OnlineJson;
+    expect(q.settings).toEqual({
+      window: ONLINE_DEFAULTS.windowSize,
+      stride: 25,
+      k: ONLINE_DEFAULTS.k,
+      n: ONLINE_DEFAULTS.n,
+      witnessShare: ONLINE_DEFAULTS.witnessShare,
+      milRounds: ONLINE_DEFAULTS.rounds,
+      vocabulary: ONLINE_DEFAULTS.vocabulary,
+      alertShare: ONLINE_DEFAULTS.alertShare,
+      flush: false,
+    });
+    // 60-call attacks never fill STIDE's 100-call window: nothing to alert on
+    expect(q.results[0]).toMatchObject({ model: 'stide', recall: 0, partialWindowAlerts: 0 });
+    const flushed = JSON.parse((await runCli([...base, '--flush'])).stdout) as OnlineJson;
+    expect(flushed.settings.flush).toBe(true);
+    expect(flushed.results[0]).toMatchObject({ recall: 1, partialWindowAlerts: 3 });
+  });
+
+  it('passes the training knobs through and rejects bad ones', async () => {
+    const dir = await makeDataset();
+    const r = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--split', 'group-out', '--detectors', 'dt', '--window', '40', '--stride', '10', '--mil-rounds', '1', '--witness-share', '0.5', '--vocabulary', 'all', '--k', '2', '--n', '3', '--json', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as OnlineJson).settings).toMatchObject({ window: 40, milRounds: 1, witnessShare: 0.5, vocabulary: 'all', k: 2, n: 3 });
+    const bad = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--witness-share', '0', '--quiet']);
+    expect(bad.code).not.toBe(0);
+    const badVocabulary = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--vocabulary', 'attack', '--quiet']);
+    expect(badVocabulary.code).not.toBe(0);
+  });
+});
