@@ -44,18 +44,18 @@ export class AlertState {
 
 /**
  * The threshold at which at least `1 - alertShare` of held-out normal streams would never have
- * alerted under k-of-n,
- * nudged up by `margin` (relative). `normalScores` holds each held-out normal stream's window
- * scores. With `alertShare` 0 it is the lowest threshold no held-out normal stream reaches;
- * real normal traffic has rare odd windows, so a small budget (e.g. 0.05) keeps recall.
+ * alerted under k-of-n (just above the level that sets it). `normalScores` holds each held-out
+ * normal stream's window scores. With `alertShare` 0 it is the lowest threshold no held-out
+ * normal stream reaches; real normal traffic has rare odd windows, so a small budget (e.g.
+ * 0.05) keeps recall. Callers add their margin (`withMargin` in evaluation/online.ts).
  */
-export function quietThreshold(normalScores: readonly ArrayLike<number>[], rule: Pick<AlertRule, 'k' | 'n'>, options: { margin: number; alertShare: number }): number {
+export function quietThreshold(normalScores: readonly ArrayLike<number>[], rule: Pick<AlertRule, 'k' | 'n'>, alertShare: number): number {
   const needed = normalScores.map((scores) => alertingLevel(scores, rule.k, rule.n)).sort((a, b) => a - b);
   if (needed.length === 0) return 1;
   // Index of the stream that sets the level: the others above it are the allowed alerting share.
-  const allowed = Math.floor(options.alertShare * needed.length);
+  const allowed = Math.floor(alertShare * needed.length);
   const level = needed[needed.length - 1 - Math.min(allowed, needed.length - 1)];
-  return Math.min(1, level * (1 + options.margin) + 1e-9);
+  return Math.min(1, level + 1e-9);
 }
 
 /**

@@ -242,7 +242,7 @@ async function crossProfile(kind: ProfileKind, train: readonly Replay[], test: r
     const detector = await trainer.fit(inner, options.seed);
     for (const r of out) held.push(windowScores(detector, r, options.strideCalls));
   }
-  const threshold = quietThreshold(held, { k: 1, n: 1 }, { margin: 0, alertShare: options.normalBudget });
+  const threshold = quietThreshold(held, { k: 1, n: 1 }, options.normalBudget);
   const detector = await trainer.fit(normals, options.seed);
   const scores = Float64Array.from(test, (r) => windowScores(detector, r, options.strideCalls).reduce((m, s) => (s > m ? s : m), 0));
   return { scores, threshold };

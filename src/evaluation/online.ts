@@ -113,7 +113,7 @@ export async function fitWithRule(trainer: DetectorTrainer, train: readonly Repl
     for (const r of held) heldOutScores.push(windowScores(detector, r, options.strideCalls, options.flush ?? false));
   }
   const detector = await trainer.fit(train, options.seed);
-  const threshold = withMargin(quietThreshold(heldOutScores, options, { margin: 0, alertShare: options.alertShare }), options.margin);
+  const threshold = withMargin(quietThreshold(heldOutScores, options, options.alertShare), options.margin);
   return { detector, rule: { threshold, k: options.k, n: options.n, cooldownWindows: options.cooldownWindows } };
 }
 
