@@ -88,6 +88,7 @@ class ContainerState implements ScoringState {
   private readonly scoring: ScoringState;
   private readonly history: WindowScore[] = [];
   private readonly historySize: number;
+  private seen = 0;
 
   constructor(containerId: string, model: LoadedWindowModel, registry: WorkloadRegistry | undefined, historySize: number) {
     this.historySize = historySize;
@@ -97,7 +98,9 @@ class ContainerState implements ScoringState {
   }
 
   push(event: SyscallEvent): boolean {
-    this.learnFields(event);
+    // A container's name, image and pod never change: looking every 64th call is enough, and
+    // reading four fields of every event was a seventh of the pipeline's time.
+    if ((this.seen++ & 63) === 0) this.learnFields(event);
     return this.scoring.push(event);
   }
 
