@@ -31,7 +31,7 @@ export const ERRORS = {
   FML_ERR_FEED_TARGET: { exitCode: 2, hint: 'Use --to unix:PATH, tcp:HOST:PORT or http://HOST:PORT/feed.' },
   FML_ERR_FEED_UNREACHABLE: { exitCode: 1, hint: 'Start the sidecar with its feed enabled (--feed-socket, --feed-tcp or the HTTP listener) and check the --to address.' },
   // evaluation
-  FML_ERR_PROTOCOL_UNKNOWN: { exitCode: 2, hint: 'Choose --protocol study, holdout, group-out, cv, online or cross.' },
+  FML_ERR_PROTOCOL_UNKNOWN: { exitCode: 2, hint: 'Choose --protocol study, holdout, group-out, cv, online, cross or learn.' },
   // hybrid policies
   FML_ERR_POLICY_NOT_FOUND: { exitCode: 2, hint: 'Point --policies at a folder of policy YAML files (the default set is rules/policies/).' },
   FML_ERR_POLICY_INVALID: { exitCode: 2, hint: 'Fix the named file, line and key; docs/policies.md describes every key.' },

@@ -12,6 +12,7 @@ import { getClassifierSpec } from '../models/index.js';
 import type { TraceFormatName } from '../traces/trace-format.js';
 import { CROSS_NORMAL_BUDGET, type CrossAdaptation } from '../evaluation/cross.js';
 import { evaluateCross } from './evaluate-cross.js';
+import { evaluateLearn } from './evaluate-learn.js';
 import { evaluateOnline, type OnlineFlags } from './evaluate-online.js';
 import { ONLINE_DEFAULTS } from '../evaluation/online-defaults.js';
 import { VOCABULARY_SOURCES } from '../evaluation/window-detectors.js';
@@ -28,7 +29,7 @@ interface EvaluateFlags extends FeatureFlags, Omit<OnlineFlags, 'json' | 'quiet'
   adapt: CrossAdaptation;
   normalBudget: number;
   manifest?: string;
-  protocol: ProtocolName | 'online' | 'cross';
+  protocol: ProtocolName | 'online' | 'cross' | 'learn';
   models: ClassifierKind[];
   seed: number;
   threshold: number | 'auto';
@@ -47,7 +48,7 @@ export function evaluateCommand(): Command {
     .description('train and test the classifiers under an evaluation protocol and print precision, recall, F1 and ROC AUC')
     .option('--data <dir>', 'data set folder (every protocol but cross)')
     .option('--manifest <csv>', 'label recordings from a CSV path,label,group instead of folder names')
-    .addOption(new Option('--protocol <name>', 'study: the thesis 50/50 split; holdout: seeded stratified 50/50 split of any data set; group-out: leave one plugin out; cv: stratified 5-fold cross-validation; online: window detectors replayed call by call (see --detectors); cross: train on --train, test on --test and the reverse').argParser(parseChoice([...PROTOCOLS, 'online', 'cross'] as const)).default('study'))
+    .addOption(new Option('--protocol <name>', 'study: the thesis 50/50 split; holdout: seeded stratified 50/50 split of any data set; group-out: leave one plugin out; cv: stratified 5-fold cross-validation; online: window detectors replayed call by call (see --detectors); cross: train on --train, test on --test and the reverse; learn: serve --learn replayed (normal-profile --detectors learned per workload from normal training recordings)').argParser(parseChoice([...PROTOCOLS, 'online', 'cross', 'learn'] as const)).default('study'))
     .addOption(new Option('--models <list>', 'comma-separated classifiers').argParser(parseModelList).default([...CLASSIFIER_KINDS], CLASSIFIER_KINDS.join(',')))
     .addOption(new Option('--seed <n>', 'seed for every random draw').argParser(parseInteger(0)).default(42))
     .option('--hyper <model.key=value>', 'override a hyper-parameter of one classifier (repeatable), e.g. ab.nEstimators=300', collectHyper, {})
@@ -82,6 +83,10 @@ export function evaluateCommand(): Command {
     if (flags.data === undefined) throw new SidecarError('FML_ERR_USAGE', `--protocol ${flags.protocol} needs --data <dir>`);
     const data = flags.data;
     const dataset = await loadDataset(data, flags.manifest === undefined ? {} : { manifest: flags.manifest });
+    if (flags.protocol === 'learn') {
+      await evaluateLearn(dataset, { ...flags, data });
+      return;
+    }
     if (flags.protocol === 'online') {
       if (flags.k > flags.n) throw new SidecarError('FML_ERR_USAGE', `--k ${flags.k} is more than --n ${flags.n}`);
       await evaluateOnline(dataset, { ...flags, data }, toFeatureOptions(flags));
