@@ -1,13 +1,11 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import { parseFalcoAlert } from './falco/parse-alert.js';
 import type { WorkloadRegistry } from './learning/workload-registry.js';
+import { routeAlert } from './sidecar/alert-route.js';
 import type { SidecarMetrics } from './sidecar/metrics.js';
 import type { Pipeline } from './sidecar/pipeline.js';
 import { ingestFeedBody } from './sources/feed-http.js';
 import type { SyscallEvent } from './traces/syscall-event.js';
-
-/** The tag of the falco-ml feed rule (rules/falco-feed.yaml). */
-export const FEED_TAG = 'falco_ml_feed';
 
 export interface ServerOptions {
   pipeline: Pipeline;
@@ -89,15 +87,13 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       metrics.inputsRejected.inc({ input: 'http', reason: parsed.reason });
       return reply.code(400).send({ error: parsed.message });
     }
-    // Falco sends every alert to every output: the feed rule's alerts reach http_output too.
-    // They are syscall events, not alerts for people, so they feed the windows.
-    if (parsed.alert.tags.includes(FEED_TAG)) {
+    const route = routeAlert(parsed.alert);
+    if (route === 'feed') {
       ingestFeedBody(Buffer.isBuffer(body) ? body : '', feedOptions);
       return reply.code(200).send();
     }
-    // Behind Falcosidekick's webhook output, our own enriched alerts come back: never twice.
-    if (parsed.alert.output_fields['ml.verdict'] !== undefined) {
-      metrics.inputsRejected.inc({ input: 'http', reason: 'already_enriched' });
+    if (route === 'already_enriched') {
+      metrics.inputsRejected.inc({ input: 'http', reason: route });
       return reply.code(200).send();
     }
     metrics.alertsIn.inc({ input: 'http' });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { FEED_TAG } from '../../src/server.js';
+import { FEED_TAG } from '../../src/sidecar/alert-route.js';
 import { checkSidekickPayload } from '../../src/falco/sidekick-payload.js';
 import { runCli } from '../helpers/run-cli.js';
 import { HAS_SHARED_DATA, SYSDIG_DATA } from '../helpers/shared-data.js';

@@ -115,7 +115,7 @@ describe('plugin-config', () => {
     expect(at(sidekick, 'webhook.minimumpriority')).toBe('');
     expect(text).toContain('ml.verdict');
     // The server really drops enriched alerts coming back (src/server.ts).
-    expect(readRepoFile('src/server.ts')).toMatch(/output_fields\['ml\.verdict'\] !== undefined[\s\S]{0,120}already_enriched/);
+    expect(readRepoFile('src/sidecar/alert-route.ts')).toMatch(/output_fields\['ml\.verdict'\] !== undefined[\s\S]{0,120}already_enriched/);
   });
 
   it('Kubernetes: a DaemonSet with Falco and the sidecar sharing an emptyDir socket volume, probes, resources, a policies ConfigMap', () => {
