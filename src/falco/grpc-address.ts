@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { SidecarError } from '../errors.js';
+import { parseHostPort } from '../util/host-port.js';
 
 export type GrpcAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
 
@@ -34,9 +35,8 @@ export function parseGrpcAddress(value: string): GrpcAddress | undefined {
     const path = rest.startsWith('//') ? rest.slice(2) : rest;
     return path.startsWith('/') && path.length > 1 ? { kind: 'unix', path } : undefined;
   }
-  const m = /^(?:\[([^\]]+)\]|([^:/[\]]*)):(\d{1,5})$/.exec(value);
-  if (m === null || Number(m[3]) > 65535) return undefined;
-  return { kind: 'tcp', host: m[1] ?? (m[2] === '' ? '0.0.0.0' : m[2]), port: Number(m[3]) };
+  const address = parseHostPort(value);
+  return address === undefined ? undefined : { kind: 'tcp', host: address.host === '' ? '0.0.0.0' : address.host, port: address.port };
 }
 
 /** The target text grpc-js expects for an address (`unix:///path`, `host:port`, `[::1]:port`). */

@@ -6,6 +6,7 @@ import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { PROFILE_KINDS, type ProfileKind } from '../detectors/normal-profile.js';
 import { SidecarError } from '../errors.js';
+import { parseHostPort } from '../util/host-port.js';
 import { WORKLOAD_KEY_MODES, type WorkloadKeyMode } from '../learning/workload-identity.js';
 import { FALCO_GRPC_SOCKET, parseGrpcAddress, type GrpcAddress, type GrpcTlsFiles } from '../falco/grpc-address.js';
 
@@ -224,10 +225,9 @@ export async function resolveConfig(flags: Raw & { config?: string }, env: NodeJ
 
 /** `HOST:PORT`, `[v6]:PORT` or `:PORT` (all interfaces). */
 export function parseAddress(value: string, where: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
-  const port = m === null ? NaN : Number(m[3]);
-  if (m === null || port > 65535) throw invalid(where, `expected HOST:PORT, got "${value}"`);
-  return { host: m[1] ?? (m[2] === '' ? '0.0.0.0' : m[2]), port };
+  const address = parseHostPort(value);
+  if (address === undefined) throw invalid(where, `expected HOST:PORT, got "${value}"`);
+  return { host: address.host === '' ? '0.0.0.0' : address.host, port: address.port };
 }
 
 async function readConfigFile(file: string): Promise<Raw> {

@@ -6,6 +6,7 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { SidecarError } from '../errors.js';
+import { parseHostPort } from '../util/host-port.js';
 
 /** Where the feed goes. */
 export type FeedTarget =
@@ -26,11 +27,9 @@ export function parseFeedTarget(spec: string): FeedTarget {
       // fall through to the error below
     }
   }
-  const tcp = /^tcp:(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(spec);
-  if (tcp !== null) {
-    const port = Number(tcp[3]);
-    if (port > 0 && port < 65536) return { kind: 'tcp', host: tcp[1] ?? tcp[2], port };
-  }
+  // A sender needs a host to connect to, and port 0 names no port.
+  const tcp = spec.startsWith('tcp:') ? parseHostPort(spec.slice(4)) : undefined;
+  if (tcp !== undefined && tcp.host !== '' && tcp.port > 0) return { kind: 'tcp', host: tcp.host, port: tcp.port };
   throw new SidecarError('FML_ERR_FEED_TARGET', `Cannot read feed target "${spec}".`);
 }
 
