@@ -10,6 +10,7 @@
 import { parse as losslessParse } from 'lossless-json';
 import { SidecarError } from '../errors.js';
 import { FALCO_PRIORITIES, type FalcoAlert, type FalcoPriority, type OutputFieldValue } from './alert.js';
+import { isObject } from '../util/is-object.js';
 
 /** The only top-level keys Falcosidekick keeps (`types.FalcoPayload`). */
 export const SIDEKICK_KEYS = ['uuid', 'output', 'priority', 'rule', 'time', 'output_fields', 'source', 'tags', 'hostname'] as const;
@@ -146,10 +147,6 @@ export function toSidekickPayload(alert: FalcoAlert, options: { uuid?: string } 
 
 const ALLOWED = new Set<string>(SIDEKICK_KEYS);
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * Checks one payload text against the Falcosidekick and Falcosidekick-UI contract, as this
  * project promises it (stricter than Falcosidekick itself: Title-case priority, canonical time,
@@ -165,7 +162,7 @@ export function checkSidekickPayload(text: string): string[] {
   } catch (err) {
     return [...problems, `payload: not valid JSON (${(err as Error).message})`];
   }
-  if (!isPlainObject(parsed)) return [...problems, 'payload: not a JSON object'];
+  if (!isObject(parsed)) return [...problems, 'payload: not a JSON object'];
   for (const key of Object.keys(parsed)) {
     if (!ALLOWED.has(key)) problems.push(`${key}: top-level key Falcosidekick drops (put it in output_fields or tags)`);
   }
@@ -195,7 +192,7 @@ export function checkSidekickPayload(text: string): string[] {
   }
   if ('output_fields' in parsed) {
     const fields = parsed.output_fields;
-    if (!isPlainObject(fields)) problems.push('output_fields: must be an object');
+    if (!isObject(fields)) problems.push('output_fields: must be an object');
     else if (Object.keys(fields).length === 0) problems.push('output_fields: must not be empty');
     else {
       for (const [key, value] of Object.entries(fields)) {

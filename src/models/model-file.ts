@@ -3,6 +3,7 @@ import { SidecarError } from '../errors.js';
 import type { FeatureSpec } from '../features/feature-spec.js';
 import type { Classifier, ClassifierKind, Json } from './classifier.js';
 import { getClassifierSpec, isClassifierKind } from './index.js';
+import { isObject } from '../util/is-object.js';
 
 /** Bumped whenever a reader of version N could misread a file written by N+1. */
 export const MODEL_FILE_VERSION = 1;
@@ -101,8 +102,4 @@ export function parseModelFile(raw: unknown, source: string): LoadedModel {
   }
   const file = raw as unknown as ModelFile;
   return { file, classifier: getClassifierSpec(classifier.kind).fromParams(file.classifier.params) };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -2,6 +2,7 @@ import type { AlertRule } from '../detectors/alert-rule.js';
 import { windowDetectorFromBody, type WindowDetector, type WindowDetectorBody } from '../detectors/window-detector.js';
 import { SidecarError } from '../errors.js';
 import { MODEL_FILE_FORMAT, readJsonFile, writeJsonAtomic, type TrainingInfo } from './model-file.js';
+import { isObject } from '../util/is-object.js';
 
 /** Bumped whenever a reader of version N could misread a file written by N+1. */
 export const WINDOW_MODEL_FILE_VERSION = 1;
@@ -73,10 +74,6 @@ export function parseWindowModelFile(raw: unknown, source: string): LoadedWindow
 /** Writes atomically, like per-recording model files. */
 export function saveWindowModelFile(path: string, file: WindowModelFile): Promise<void> {
   return writeJsonAtomic(path, file);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isCount(value: unknown): value is number {

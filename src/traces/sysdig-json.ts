@@ -26,6 +26,7 @@ import { ThreadCallPairer, type ThreadKey } from './call-pairing.js';
 import type { SyscallEvent } from './syscall-event.js';
 import { isoToNs, parseTimestamp, secondsToNs } from './timestamps.js';
 import { mostLinesMatch, type EmitEvent, type LineParser, type ParserOptions, type TraceFormat } from './trace-format.js';
+import { isObject } from '../util/is-object.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -53,10 +54,6 @@ const HEADER_FIELDS: ReadonlySet<string> = new Set([
   'k8s.ns.name',
   'k8s.pod.name',
 ]);
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13;
