@@ -39,17 +39,24 @@ export function createBagBuilder(spec: FeatureSpec): BagBuilder {
       return calls;
     },
     counts,
-    vector() {
-      const out = normaliseCounts(counts, calls, spec.normalisation);
-      applyScaling(spec.scaling, out);
-      return out;
-    },
+    vector: () => countsToVector(spec, counts, calls),
     reset() {
       counts.fill(0);
       calls = 0;
       tokenizer.reset();
     },
   };
+}
+
+/**
+ * The feature vector of raw slot counts under `spec`: its normalisation, then its scaling (a new
+ * array). Every vector (recording, window, explanation baseline) is made here, so training and
+ * serving cannot build them differently.
+ */
+export function countsToVector(spec: Pick<FeatureSpec, 'normalisation' | 'scaling'>, counts: ArrayLike<number>, calls: number): Float64Array {
+  const out = normaliseCounts(counts, calls, spec.normalisation);
+  applyScaling(spec.scaling, out);
+  return out;
 }
 
 /** Raw counts to the spec's normalisation (a new array; `calls` is the share denominator). */

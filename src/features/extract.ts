@@ -2,8 +2,8 @@ import type { ReadTraceOptions, TraceStats } from '../traces/read-trace.js';
 import { readTraceFile } from '../traces/read-trace.js';
 import type { TraceFormatName } from '../traces/trace-format.js';
 import type { FeatureSpec, Normalisation, Scaling, TokenSettings } from './feature-spec.js';
-import { countTokens, normaliseCounts } from './bag-of-syscalls.js';
-import { applyScaling, fitScaling } from './scaling.js';
+import { countTokens, countsToVector } from './bag-of-syscalls.js';
+import { fitScaling } from './scaling.js';
 import { buildVocabulary, slotLookup } from './vocabulary.js';
 
 /** A whole recording reduced to token counts: read once, then vectorised under any vocabulary. */
@@ -63,7 +63,5 @@ export function vectorize(spec: FeatureSpec, tokens: TokenCounts): Float64Array 
     const slot = slotOf(token);
     if (slot >= 0) slots[slot] += count;
   }
-  const out = normaliseCounts(slots, tokens.calls, spec.normalisation);
-  applyScaling(spec.scaling, out);
-  return out;
+  return countsToVector(spec, slots, tokens.calls);
 }

@@ -1,6 +1,5 @@
-import { normaliseCounts } from '../features/bag-of-syscalls.js';
+import { countsToVector } from '../features/bag-of-syscalls.js';
 import type { FeatureSpec } from '../features/feature-spec.js';
-import { applyScaling } from '../features/scaling.js';
 import type { Classifier } from './classifier.js';
 
 /** A feature and how much the score fell when it was taken away. */
@@ -22,8 +21,7 @@ export function explainScore(
   vector: Float64Array,
   top: number,
 ): Contribution[] {
-  const baseline = normaliseCounts(new Float64Array(spec.vocabulary.length), 1, spec.normalisation);
-  applyScaling(spec.scaling, baseline);
+  const baseline = countsToVector(spec, new Float64Array(spec.vocabulary.length), 1);
   const score = classifier.predictProba(vector);
   const probe = Float64Array.from(vector);
   const out: Contribution[] = [];

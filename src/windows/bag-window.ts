@@ -1,8 +1,7 @@
 import type { SyscallEvent } from '../traces/syscall-event.js';
 import type { WindowPolicy } from './window-tracker.js';
 import type { FeatureSpec } from '../features/feature-spec.js';
-import { normaliseCounts } from '../features/bag-of-syscalls.js';
-import { applyScaling } from '../features/scaling.js';
+import { countsToVector } from '../features/bag-of-syscalls.js';
 import { createTokenizer } from '../features/tokens.js';
 import { slotLookup } from '../features/vocabulary.js';
 
@@ -98,10 +97,6 @@ export function createBagWindow(spec: FeatureSpec, policy: WindowPolicy): BagWin
       return length;
     },
     counts,
-    vector() {
-      const vector = normaliseCounts(counts, length, spec.normalisation);
-      applyScaling(spec.scaling, vector);
-      return vector;
-    },
+    vector: () => countsToVector(spec, counts, length),
   };
 }
