@@ -20,7 +20,7 @@
 import type { Tensor2D } from '@tensorflow/tfjs';
 import { SidecarError } from '../errors.js';
 import type { FitOptions, Json } from '../models/classifier.js';
-import { fieldError, hyperError, intHyper, isInteger, numberHyper, readFloat64Array } from '../models/params.js';
+import { fieldError, intHyper, isInteger, layerWidthsHyper, numberHyper, readFloat64Array } from '../models/params.js';
 import { denseLayersFromValues, initialDenseWeights, readDenseLayers, runDenseLayers, type DenseLayer } from '../models/dense-network.js';
 import { sigmoid } from '../models/fit-helpers.js';
 import { loadTensorflow } from '../models/tf-backend.js';
@@ -102,10 +102,7 @@ export function resolveAutoencoderHyper(hyper: Record<string, Json>): Autoencode
         out.maxWindows = intHyper('autoencoder', key, value, 1, 10_000_000);
         break;
       case 'hiddenLayers':
-        if (!Array.isArray(value) || value.length === 0 || !value.every((u) => isInteger(u) && u >= 1 && u <= 4096)) {
-          throw hyperError('autoencoder', key, value, 'a non-empty array of layer widths (integers 1..4096)');
-        }
-        out.hiddenLayers = value as number[];
+        out.hiddenLayers = layerWidthsHyper('autoencoder', key, value);
         break;
       case 'epochs':
         out.epochs = intHyper('autoencoder', key, value, 1, 1_000_000);

@@ -16,7 +16,7 @@ import type { Scalar, Tensor2D, Variable } from '@tensorflow/tfjs';
 import type { Classifier, ClassifierSpec, FitOptions, Json, TrainingSet } from './classifier.js';
 import { denseLayersFromValues, initialDenseWeights, readDenseLayers, runDenseLayers, type DenseLayer } from './dense-network.js';
 import { sigmoid } from './fit-helpers.js';
-import { fieldError, hyperError, intHyper, isInteger, numberHyper, readFloat64Array } from './params.js';
+import { fieldError, hyperError, intHyper, isInteger, layerWidthsHyper, numberHyper, readFloat64Array } from './params.js';
 import { loadTensorflow, type TensorflowModule, type TfBackendName } from './tf-backend.js';
 
 /** Resolved MLP hyper-parameters (see {@link mlpSpec} for defaults and reasons). */
@@ -96,10 +96,7 @@ export function resolveMlpHyper(hyper: Record<string, Json>): MlpHyper {
   for (const [key, value] of Object.entries(hyper)) {
     switch (key) {
       case 'hiddenLayers':
-        if (!Array.isArray(value) || value.length === 0 || !value.every((u) => isInteger(u) && u >= 1 && u <= 4096)) {
-          throw hyperError('MLP', key, value, 'a non-empty array of layer widths (integers 1..4096)');
-        }
-        out.hiddenLayers = value as number[];
+        out.hiddenLayers = layerWidthsHyper('MLP', key, value);
         break;
       case 'epochs':
         out.epochs = intHyper('MLP', key, value, 1, 1_000_000);

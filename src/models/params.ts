@@ -209,6 +209,18 @@ export function numberHyper(label: string, key: string, value: Json, ok: (v: num
 }
 
 /**
+ * A dense network's hidden layer widths: a non-empty array of integers in [1, 4096].
+ * @param label the model or profile named in the message (see {@link hyperError}).
+ * @throws SidecarError FML_ERR_CONFIG_INVALID naming `key` when it is not.
+ */
+export function layerWidthsHyper(label: string, key: string, value: Json): number[] {
+  if (!Array.isArray(value) || value.length === 0 || !value.every((u) => isInteger(u) && u >= 1 && u <= 4096)) {
+    throw hyperError(label, key, value, 'a non-empty array of layer widths (integers 1..4096)');
+  }
+  return value as number[];
+}
+
+/**
  * The error for a bad model-file or profile field, to `throw`:
  * `<owner> field "<field>" must be <what>`.
  * @param owner e.g. `'MLP model'`, `'Nu-SVC model'`, `'autoencoder profile'`.
