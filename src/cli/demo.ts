@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { SidecarError } from '../errors.js';
 import { alignTable } from '../evaluation/report.js';
+import { formatFalcoTime } from '../policy/index.js';
 import { openFeedSender } from '../sources/feed-sender.js';
 import { resolveConfig } from '../sidecar/config.js';
 import { startSidecar } from '../sidecar/start.js';
@@ -20,7 +21,7 @@ interface DemoFlags {
 
 /** Two Falco alerts as Falco's http_output would post them: one per container. */
 function falcoAlert(container: string, rule: string, output: string): string {
-  const time = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+  const time = formatFalcoTime(Date.now());
   return JSON.stringify({
     hostname: 'demo-node',
     output: `${time.slice(11, 29)}: Notice ${output} (container_id=${container})`,

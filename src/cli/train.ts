@@ -108,14 +108,8 @@ async function trainWindowModel(flags: TrainFlags): Promise<void> {
   }
   const trainer = isProfileKind(flags.model)
     ? profileTrainer(flags.model)
-    : supervisedTrainer(flags.model, {
-        features: toFeatureOptions(flags),
-        windowSize,
-        strideCalls: flags.stride,
-        witnessShare: ONLINE_DEFAULTS.witnessShare,
-        rounds: ONLINE_DEFAULTS.rounds,
-        vocabulary: ONLINE_DEFAULTS.vocabulary,
-      });
+    : // Rounds and vocabulary source: the trainer's own defaults, the online protocol's.
+      supervisedTrainer(flags.model, { features: toFeatureOptions(flags), windowSize, strideCalls: flags.stride, witnessShare: ONLINE_DEFAULTS.witnessShare });
   progress.update(0, 1, `fitting ${trainer.name}`);
   const { detector, rule } = await fitWithRule(trainer, replays, {
     strideCalls: flags.stride,
