@@ -1,3 +1,4 @@
+import { DEFAULT_ALERT_RULE } from '../detectors/alert-rule.js';
 import type { ProfileKind } from '../detectors/normal-profile.js';
 import { callId } from '../detectors/normal-profile.js';
 import { fitWithRule } from '../evaluation/online.js';
@@ -111,10 +112,8 @@ export class Workload {
       }
     }
     const { detector, rule } = await fitWithRule(profileTrainer(options.detector), replays, {
+      ...DEFAULT_ALERT_RULE,
       strideCalls: options.strideCalls,
-      k: 1,
-      n: 1,
-      cooldownWindows: 20,
       margin: options.margin,
       alertShare: options.alertShare,
       seed: options.seed,
