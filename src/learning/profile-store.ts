@@ -19,6 +19,8 @@ interface WorkloadFile extends WorkloadRecord {
  */
 export class ProfileStore {
   readonly dir: string;
+  /** The last write per file: saves of one workload run one after another, so an older record never lands last. */
+  private readonly writes = new Map<string, Promise<void>>();
 
   constructor(dir: string) {
     this.dir = dir;
@@ -28,10 +30,21 @@ export class ProfileStore {
     return path.join(this.dir, `${encodeURIComponent(key).replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}.json`);
   }
 
-  async save(record: WorkloadRecord): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+  /** Saves a record (taken now, written after any earlier save of the same workload). */
+  save(record: WorkloadRecord): Promise<void> {
+    const path = this.fileOf(record.key);
     const file: WorkloadFile = { format: WORKLOAD_FILE_FORMAT, version: WORKLOAD_FILE_VERSION, ...record };
-    await writeJsonAtomic(this.fileOf(record.key), file);
+    const write = (this.writes.get(path) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(async () => {
+        await mkdir(this.dir, { recursive: true });
+        await writeJsonAtomic(path, file);
+      });
+    this.writes.set(path, write);
+    void write.finally(() => {
+      if (this.writes.get(path) === write) this.writes.delete(path);
+    }).catch(() => undefined);
+    return write;
   }
 
   /** @throws SidecarError FML_ERR_MODEL_FILE_INVALID naming the file */

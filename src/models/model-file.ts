@@ -50,9 +50,12 @@ export function saveModelFile(path: string, model: ModelFile): Promise<void> {
   return writeJsonAtomic(path, model);
 }
 
+let atomicWrites = 0;
+
 /** Temp file + rename: readers see the old document or the new one, never half of one. */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
+  // Unique per write: two writes of one file in flight must not share (and steal) a temporary file.
+  const tmp = `${path}.${process.pid}.${++atomicWrites}.tmp`;
   await writeFile(tmp, `${JSON.stringify(value)}\n`);
   await rename(tmp, path);
 }
