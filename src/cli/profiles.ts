@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { describeBody } from '../detectors/window-detector.js';
 import { SidecarError } from '../errors.js';
 import { alignTable } from '../evaluation/report.js';
 import { ProfileStore } from '../learning/profile-store.js';
@@ -52,7 +53,7 @@ export function profilesCommand(): Command {
     .action(async (key: string, flags: { dir: string }) => {
       const { calls, model, ...rest } = await record(new ProfileStore(flags.dir), key);
       const kept = Object.values(calls ?? {}).reduce((n, text) => n + Buffer.from(text, 'base64').length / 4, 0);
-      const shown = { ...rest, keptCalls: kept, ...(model === undefined ? {} : { model: { name: model.name, window: model.window, alert: model.alert, detector: model.detector.type === 'profile' ? model.detector.kind : model.detector.classifier.kind } }) };
+      const shown = { ...rest, keptCalls: kept, ...(model === undefined ? {} : { model: { name: model.name, window: model.window, alert: model.alert, detector: describeBody(model.detector) } }) };
       process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
     });
   profiles

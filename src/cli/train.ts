@@ -11,7 +11,7 @@ import { fitWithRule } from '../evaluation/online.js';
 import { ONLINE_DEFAULTS } from '../evaluation/online-defaults.js';
 import { profileTrainer, readReplay, supervisedTrainer } from '../evaluation/window-detectors.js';
 import { CLASSIFIER_KINDS, type ClassifierKind } from '../models/classifier.js';
-import { WINDOW_MODEL_FILE_FORMAT, WINDOW_MODEL_FILE_VERSION, saveWindowModelFile } from '../models/window-model-file.js';
+import { saveWindowModelFile, windowModelFile } from '../models/window-model-file.js';
 import { getClassifierSpec } from '../models/index.js';
 import { MODEL_FILE_FORMAT, MODEL_FILE_VERSION, saveModelFile, type ModelFile, type TrainingInfo } from '../models/model-file.js';
 import { trainOnCounts } from '../models/train.js';
@@ -44,7 +44,7 @@ export function trainCommand(): Command {
     .description('train one classifier (per recording, or over windows with --window) or normal-profile detector on every labelled recording of a data set and write a model file')
     .requiredOption('--data <dir>', 'data set folder (labels from exec/ anormal/ attack/ normal/ folders)')
     .option('--manifest <csv>', 'label recordings from a CSV path,label,group instead of folder names')
-    .addOption(new Option('--model <kind>', 'classifier, or a normal-profile detector (stide, bosc, autoencoder: learns from normal recordings only, always a window model)').argParser(parseChoice([...CLASSIFIER_KINDS, ...PROFILE_KINDS])).default('mlp'))
+    .addOption(new Option('--model <kind>', `classifier, or a normal-profile detector (${PROFILE_KINDS.join(', ')}: learns from normal recordings only, always a window model)`).argParser(parseChoice([...CLASSIFIER_KINDS, ...PROFILE_KINDS])).default('mlp'))
     .requiredOption('--out <file>', 'model file to write (JSON)')
     .addOption(new Option('--seed <n>', 'seed for every random draw').argParser(parseInteger(0)).default(42))
     .option('--hyper <key=value>', 'override a hyper-parameter of the classifier (repeatable), e.g. nEstimators=300', collectHyper, {})
@@ -122,15 +122,7 @@ async function trainWindowModel(flags: TrainFlags): Promise<void> {
     seed: flags.seed,
   });
   progress.stop();
-  await saveWindowModelFile(flags.out, {
-    format: WINDOW_MODEL_FILE_FORMAT,
-    version: WINDOW_MODEL_FILE_VERSION,
-    name: detector.name,
-    window: { size: detector.windowSize, stride: flags.stride },
-    alert: rule,
-    detector: detector.toBody(),
-    training: await trainingInfo(flags, dataset.recordings),
-  });
+  await saveWindowModelFile(flags.out, windowModelFile(detector, rule, flags.stride, await trainingInfo(flags, dataset.recordings)));
   process.stdout.write(
     `wrote ${flags.out}: ${detector.name} over windows of ${detector.windowSize} calls every ${flags.stride}, alert at ${rule.threshold.toFixed(4)} on ${flags.k} of ${flags.n}, from ${replays.length} recordings\n`,
   );

@@ -62,7 +62,7 @@ export function quietThreshold(normalScores: readonly ArrayLike<number>[], rule:
  * The highest threshold at which this stream would alert under k-of-n: the largest, over
  * every n consecutive windows, of the k-th largest score among them (0 if it has fewer than k).
  */
-function alertingLevel(scores: ArrayLike<number>, k: number, n: number): number {
+export function alertingLevel(scores: ArrayLike<number>, k: number, n: number): number {
   let level = 0;
   for (let end = 0; end < scores.length; end++) {
     const from = Math.max(0, end - n + 1);

@@ -1,6 +1,7 @@
 import { SidecarError } from '../errors.js';
 import { autoencoderSpec } from './autoencoder.js';
 import { boscSpec } from './bosc.js';
+import { noveltySpec } from './novelty.js';
 import { PROFILE_KINDS, type NormalProfileSpec, type ProfileKind } from './normal-profile.js';
 import { stideSpec } from './stide.js';
 
@@ -9,6 +10,7 @@ const SPECS: Readonly<Record<ProfileKind, NormalProfileSpec>> = Object.freeze({
   stide: stideSpec,
   bosc: boscSpec,
   autoencoder: autoencoderSpec,
+  novelty: noveltySpec,
 });
 
 export function isProfileKind(kind: string): kind is ProfileKind {

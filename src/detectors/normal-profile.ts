@@ -6,7 +6,7 @@
 import type { FitOptions, Json } from '../models/classifier.js';
 import { SYSCALL_NAMES } from '../syscalls/syscall-table.js';
 
-export const PROFILE_KINDS = ['stide', 'bosc', 'autoencoder'] as const;
+export const PROFILE_KINDS = ['stide', 'bosc', 'autoencoder', 'novelty'] as const;
 export type ProfileKind = (typeof PROFILE_KINDS)[number];
 
 /** Id of a call outside the x86-64 table (never seen in a normal profile by construction). */

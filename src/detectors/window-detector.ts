@@ -18,7 +18,68 @@ export interface ScoringState extends StreamState {
 /** What a window detector stores in a model file: enough to rebuild it exactly. */
 export type WindowDetectorBody =
   | { type: 'classifier'; features: FeatureSpec; classifier: { kind: ClassifierKind; hyper: { [key: string]: Json }; params: { [key: string]: Json } } }
-  | { type: 'profile'; kind: ProfileKind; params: { [key: string]: Json } };
+  | { type: 'profile'; kind: ProfileKind; params: { [key: string]: Json } }
+  | { type: 'any'; members: Array<{ detector: WindowDetectorBody; threshold: number }> };
+
+/** A detector with the threshold its own alert rule was fitted at: one member of an `any` detector. */
+export interface ThresholdedDetector {
+  detector: WindowDetector;
+  threshold: number;
+}
+
+/** The alert threshold of every `any` detector: each member's own threshold maps to it. */
+export const ANY_THRESHOLD = 0.5;
+
+/**
+ * A member's score on the common scale of an `any` detector: piecewise linear, [0, threshold)
+ * onto [0, 0.5) and [threshold, 1] onto [0.5, 1], so "at or above its own threshold" becomes
+ * "at or above 0.5" for every member and the scale stays ordered within each.
+ */
+export function calibrate(score: number, threshold: number): number {
+  if (score >= threshold) return threshold >= 1 ? 1 : ANY_THRESHOLD + (ANY_THRESHOLD * (score - threshold)) / (1 - threshold);
+  return (ANY_THRESHOLD * score) / threshold;
+}
+
+/**
+ * Detectors that alert when any of them would at its own threshold ("either fires"): a learned
+ * profile with call novelty, or a learned profile with the shipped supervised model as a second
+ * opinion. The score is the highest calibrated member score; the explanation is that member's.
+ */
+export function anyWindowDetector(members: readonly ThresholdedDetector[]): WindowDetector {
+  if (members.length === 0) throw new TypeError('an any-detector needs at least one member');
+  return {
+    name: members.map((m) => m.detector.name).join('+'),
+    windowSize: Math.max(...members.map((m) => m.detector.windowSize)),
+    createState() {
+      const states = members.map((m) => m.detector.createState());
+      const best = (): number => {
+        let at = 0;
+        let high = -1;
+        for (let i = 0; i < states.length; i++) {
+          const s = calibrate(states[i].score(), members[i].threshold);
+          if (s > high) {
+            high = s;
+            at = i;
+          }
+        }
+        return at;
+      };
+      return {
+        push(event) {
+          let used = false;
+          for (const state of states) used = state.push(event) || used;
+          return used;
+        },
+        score() {
+          const at = best();
+          return calibrate(states[at].score(), members[at].threshold);
+        },
+        explain: (top) => states[best()].explain(top),
+      };
+    },
+    toBody: () => ({ type: 'any', members: members.map((m) => ({ detector: m.detector.toBody(), threshold: m.threshold })) }),
+  };
+}
 
 /** A trained window detector: what the online protocol and the sidecar replay calls through. */
 export interface WindowDetector {
@@ -82,5 +143,22 @@ export function windowDetectorFromBody(body: WindowDetectorBody): WindowDetector
   if (body.type === 'profile') {
     return profileWindowDetector(getProfileSpec(body.kind).fromParams(body.params));
   }
+  if (body.type === 'any') {
+    return anyWindowDetector(body.members.map((m) => ({ detector: windowDetectorFromBody(m.detector), threshold: m.threshold })));
+  }
   return classifierWindowDetector(body.features, getClassifierSpec(body.classifier.kind).fromParams(body.classifier.params), body.classifier.hyper);
+}
+
+/** The detector kinds inside a body, for people: `xgb`, `stide`, `novelty+stide`. */
+export function describeBody(body: WindowDetectorBody): string {
+  if (body.type === 'profile') return body.kind;
+  if (body.type === 'classifier') return body.classifier.kind;
+  return body.members.map((m) => describeBody(m.detector)).join('+');
+}
+
+/** Whether any detector in the body reads argument tokens, so readers must keep arguments. */
+export function bodyNeedsArgs(body: WindowDetectorBody): boolean {
+  if (body.type === 'profile') return false;
+  if (body.type === 'classifier') return body.features.tokens.args;
+  return body.members.some((m) => bodyNeedsArgs(m.detector));
 }

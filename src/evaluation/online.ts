@@ -4,7 +4,7 @@ import type { ProfileContribution } from '../detectors/normal-profile.js';
 import { assignFolds } from '../models/threshold.js';
 import { median } from '../util/stats.js';
 import { protocolFolds } from './protocols.js';
-import type { WindowDetector } from '../detectors/window-detector.js';
+import { ANY_THRESHOLD, anyWindowDetector, type WindowDetector } from '../detectors/window-detector.js';
 import { readReplay, replayWindows, type DetectorTrainer, type Replay } from './window-detectors.js';
 
 /** Settings of the online protocol; all chosen without looking at test recordings. */
@@ -115,6 +115,18 @@ export async function fitWithRule(trainer: DetectorTrainer, train: readonly Repl
   const detector = await trainer.fit(train, options.seed);
   const threshold = withMargin(quietThreshold(heldOutScores, options, options.alertShare), options.margin);
   return { detector, rule: { threshold, k: options.k, n: options.n, cooldownWindows: options.cooldownWindows } };
+}
+
+/**
+ * Several detectors fitted each with its own rule (`fitWithRule`), alerting when any of them
+ * would (`anyWindowDetector`): one trainer gives that detector and rule unchanged.
+ */
+export async function fitAny(trainers: readonly DetectorTrainer[], train: readonly Replay[], options: RuleFitOptions): Promise<{ detector: WindowDetector; rule: AlertRule }> {
+  const fitted = [];
+  for (const trainer of trainers) fitted.push(await fitWithRule(trainer, train, options));
+  if (fitted.length === 1) return fitted[0];
+  const detector = anyWindowDetector(fitted.map((f) => ({ detector: f.detector, threshold: f.rule.threshold })));
+  return { detector, rule: { threshold: ANY_THRESHOLD, k: options.k, n: options.n, cooldownWindows: options.cooldownWindows } };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createBagBuilder } from '../features/bag-of-syscalls.js';
 import { AlertState } from '../detectors/alert-rule.js';
-import type { ScoringState } from '../detectors/window-detector.js';
+import { bodyNeedsArgs, type ScoringState } from '../detectors/window-detector.js';
 import { TRACKER_DEFAULTS, WindowTracker } from '../windows/window-tracker.js';
 import { readTraceFile, type TraceStats } from '../traces/read-trace.js';
 import type { TraceFormatName } from '../traces/trace-format.js';
@@ -70,7 +70,7 @@ export async function scoreTraceFile(model: LoadedModel, file: string, options: 
 export async function scoreTraceWindows(model: LoadedWindowModel, file: string, options: { format?: TraceFormatName; top?: number } = {}): Promise<TraceScore> {
   const { window, alert: rule } = model.file;
   const body = model.file.detector;
-  const readOptions = { keepArgs: body.type === 'classifier' && body.features.tokens.args, ...(options.format === undefined ? {} : { format: options.format }) };
+  const readOptions = { keepArgs: bodyNeedsArgs(body), ...(options.format === undefined ? {} : { format: options.format }) };
   const top = options.top ?? 5;
   let windows = 0;
   let alerts = 0;

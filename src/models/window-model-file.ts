@@ -53,22 +53,55 @@ export function parseWindowModelFile(raw: unknown, source: string): LoadedWindow
   if (!isObject(alert) || typeof alert.threshold !== 'number' || !(alert.threshold >= 0 && alert.threshold <= 1)) return fail('"alert.threshold" must be a number in [0, 1]');
   if (!isCount(alert.k) || !isCount(alert.n) || alert.k > alert.n) return fail('"alert.k" and "alert.n" must be positive integers with k <= n');
   if (typeof alert.cooldownWindows !== 'number' || !Number.isInteger(alert.cooldownWindows) || alert.cooldownWindows < 0) return fail('"alert.cooldownWindows" must be a non-negative integer');
-  const body = raw.detector;
-  if (!isObject(body) || (body.type !== 'classifier' && body.type !== 'profile')) return fail('"detector.type" must be "classifier" or "profile"');
   if (typeof raw.name !== 'string' || raw.name.length === 0) return fail('"name" must be a non-empty string');
+  const problem = bodyProblem(raw.detector, 'detector');
+  if (problem !== undefined) return fail(problem);
   const file = raw as unknown as WindowModelFile;
-  if (file.detector.type === 'classifier') {
-    const { features, classifier } = file.detector;
-    if (!isObject(features) || !Array.isArray(features.vocabulary) || !isObject(features.mode) || features.mode.kind !== 'window') {
-      return fail('"detector.features" must be a window-mode feature spec');
-    }
-    if (!isObject(classifier) || !isObject(classifier.params) || classifier.params.nFeatures !== features.vocabulary.length) {
-      return fail('"detector.classifier" params do not match the vocabulary width');
-    }
-  } else if (!isObject(file.detector.params)) {
-    return fail('"detector.params" must be an object');
-  }
   return { file, detector: windowDetectorFromBody(file.detector) };
+}
+
+/** What is wrong with a detector body at `at` (a JSON path), if anything; the detector's own parser checks its params. */
+function bodyProblem(body: unknown, at: string): string | undefined {
+  if (!isObject(body)) return `"${at}" must be an object`;
+  switch (body.type) {
+    case 'classifier': {
+      const { features, classifier } = body;
+      if (!isObject(features) || !Array.isArray(features.vocabulary) || !isObject(features.mode) || features.mode.kind !== 'window') {
+        return `"${at}.features" must be a window-mode feature spec`;
+      }
+      if (!isObject(classifier) || !isObject(classifier.params) || classifier.params.nFeatures !== features.vocabulary.length) {
+        return `"${at}.classifier" params do not match the vocabulary width`;
+      }
+      return undefined;
+    }
+    case 'profile':
+      return isObject(body.params) ? undefined : `"${at}.params" must be an object`;
+    case 'any': {
+      if (!Array.isArray(body.members) || body.members.length === 0) return `"${at}.members" must be a non-empty array`;
+      for (const [i, member] of body.members.entries()) {
+        const here = `${at}.members[${i}]`;
+        if (!isObject(member) || typeof member.threshold !== 'number' || !(member.threshold > 0 && member.threshold <= 1)) return `"${here}.threshold" must be a number in (0, 1]`;
+        const inner = bodyProblem(member.detector, `${here}.detector`);
+        if (inner !== undefined) return inner;
+      }
+      return undefined;
+    }
+    default:
+      return `"${at}.type" must be "classifier", "profile" or "any"`;
+  }
+}
+
+/** The file of a fitted detector and its rule, scored every `stride` calls. */
+export function windowModelFile(detector: WindowDetector, rule: AlertRule, stride: number, training: TrainingInfo, name = detector.name): WindowModelFile {
+  return {
+    format: WINDOW_MODEL_FILE_FORMAT,
+    version: WINDOW_MODEL_FILE_VERSION,
+    name,
+    window: { size: detector.windowSize, stride },
+    alert: rule,
+    detector: detector.toBody(),
+    training,
+  };
 }
 
 /** Writes atomically, like per-recording model files. */
