@@ -1,37 +1,64 @@
-import type { Dataset } from '../datasets/dataset.js';
+import { loadDataset, type Dataset } from '../datasets/dataset.js';
 import { isProfileKind } from '../detectors/index.js';
-import type { ProfileKind } from '../detectors/normal-profile.js';
+import { PROFILE_KINDS, type ProfileKind } from '../detectors/normal-profile.js';
 import { SidecarError } from '../errors.js';
-import { runLearnProtocol } from '../evaluation/learn-protocol.js';
+import { runLearnProtocol, type SecondOpinion } from '../evaluation/learn-protocol.js';
+import { supervisedTrainer, type VocabularySource } from '../evaluation/window-detectors.js';
+import type { FeatureOptions } from '../features/extract.js';
+import { isClassifierKind } from '../models/index.js';
+import { loadWindowModelFile } from '../models/window-model-file.js';
 import { alignTable } from '../evaluation/report.js';
 import { createProgress } from './progress.js';
 
 interface LearnFlags {
   detectors: string[];
+  secondOpinion?: string;
+  window: number;
+  stride: number;
+  witnessShare: number;
+  milRounds: number;
+  vocabulary: VocabularySource;
   split: 'study' | 'group-out';
   seed: number;
   json: boolean;
   quiet: boolean;
   data: string;
+  also?: string;
 }
 
 /** `evaluate --protocol learn`: `serve --learn` replayed on a data set (normal-profile detectors only). */
-export async function evaluateLearn(dataset: Dataset, flags: LearnFlags): Promise<void> {
-  const detectors = flags.detectors.filter((d): d is ProfileKind => isProfileKind(d));
-  if (detectors.length === 0 || detectors.length !== flags.detectors.length) {
-    throw new SidecarError('FML_ERR_USAGE', `--protocol learn takes normal-profile detectors only (stide, bosc, autoencoder), got ${flags.detectors.join(',')}`);
+export async function evaluateLearn(dataset: Dataset, flags: LearnFlags, features: FeatureOptions): Promise<void> {
+  const detectors = flags.detectors.map((item) => item.split('+'));
+  if (detectors.length === 0 || !detectors.every((set) => set.every(isProfileKind))) {
+    throw new SidecarError('FML_ERR_USAGE', `--protocol learn takes normal-profile detectors only (${PROFILE_KINDS.join(', ')}), or sets of them joined by +; got ${flags.detectors.join(',')}`);
   }
   const progress = createProgress('evaluate learn', { quiet: flags.quiet });
-  const results = await runLearnProtocol(dataset, { detectors, split: flags.split, seed: flags.seed, onProgress: (d, t, note) => progress.update(d, t, note) });
+  const results = await runLearnProtocol(dataset, {
+    detectors: detectors as ProfileKind[][],
+    ...(flags.secondOpinion === undefined ? {} : { secondOpinion: await secondOpinion(flags.secondOpinion, flags, features) }),
+    split: flags.split,
+    seed: flags.seed,
+    ...(flags.also === undefined ? {} : { also: await loadDataset(flags.also) }),
+    onProgress: (d, t, note) => progress.update(d, t, note),
+  });
   progress.stop();
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ protocol: 'learn', split: flags.split, data: flags.data, results }, null, 2)}\n`);
     return;
   }
-  const table = [['detector', 'precision', 'recall', 'F1', 'normals alerting', 'attack/normal recordings']];
+  const table = [['workload', 'split', 'detector', 'precision', 'recall', 'F1', 'normals alerting', 'attack/normal recordings']];
   for (const r of results) {
-    table.push([r.detector, (100 * r.precision).toFixed(2), (100 * r.recall).toFixed(2), (100 * r.f1).toFixed(2), `${(100 * r.normalAlertShare).toFixed(1)}%`, `${r.attacks}/${r.normals}`]);
+    table.push([r.data, r.split, r.detector, (100 * r.precision).toFixed(2), (100 * r.recall).toFixed(2), (100 * r.f1).toFixed(2), `${(100 * r.normalAlertShare).toFixed(1)}%`, `${r.attacks}/${r.normals}`]);
   }
-  process.stdout.write(`protocol learn (serve --learn replayed), split ${flags.split}, attack positive: learned from the training half's normal recordings as one workload\n`);
+  process.stdout.write(`protocol learn (serve --learn replayed), attack positive: each data set is one workload, learned from its training half's normal recordings\n`);
   process.stdout.write(`${alignTable(table)}\n`);
+}
+
+/** A classifier kind is trained per fold (on the fold's training recordings); anything else is read as a window model file. */
+async function secondOpinion(value: string, flags: LearnFlags, features: FeatureOptions): Promise<SecondOpinion> {
+  if (isClassifierKind(value)) {
+    const trainer = supervisedTrainer(value, { features, windowSize: flags.window, strideCalls: flags.stride, witnessShare: flags.witnessShare, rounds: flags.milRounds, vocabulary: flags.vocabulary });
+    return { trainer, strideCalls: flags.stride };
+  }
+  return { model: await loadWindowModelFile(value) };
 }

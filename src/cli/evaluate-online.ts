@@ -2,7 +2,9 @@ import type { Dataset } from '../datasets/dataset.js';
 import { DEFAULT_ALERT_RULE } from '../detectors/alert-rule.js';
 import { isProfileKind } from '../detectors/index.js';
 import type { FeatureOptions } from '../features/extract.js';
+import { SidecarError } from '../errors.js';
 import type { ClassifierKind } from '../models/classifier.js';
+import { isClassifierKind } from '../models/index.js';
 import { profileTrainer, supervisedTrainer, type VocabularySource } from '../evaluation/window-detectors.js';
 import type { ProfileKind } from '../detectors/normal-profile.js';
 import { runOnlineProtocol, type OnlineResult } from '../evaluation/online.js';
@@ -11,7 +13,8 @@ import { alignTable } from '../evaluation/report.js';
 import { createProgress } from './progress.js';
 
 export interface OnlineFlags {
-  detectors: (ProfileKind | ClassifierKind)[];
+  /** Detector names as parsed (learn's `a+b` sets are refused here). */
+  detectors: string[];
   window: number;
   split: 'study' | 'group-out';
   stride: number;
@@ -30,9 +33,11 @@ export interface OnlineFlags {
 
 /** `evaluate --protocol online`: normal-profile detectors replayed call by call. */
 export async function evaluateOnline(dataset: Dataset, flags: OnlineFlags, features: FeatureOptions): Promise<void> {
+  const single = flags.detectors.filter((d): d is ProfileKind | ClassifierKind => isProfileKind(d) || isClassifierKind(d));
+  if (single.length !== flags.detectors.length) throw new SidecarError('FML_ERR_USAGE', `--protocol online takes single detectors; sets such as novelty+stide are for --protocol learn (got ${flags.detectors.join(',')})`);
   const progress = createProgress('evaluate online', { quiet: flags.quiet });
   const results = await runOnlineProtocol(dataset, {
-    detectors: flags.detectors.map((d) =>
+    detectors: single.map((d) =>
       isProfileKind(d)
         ? profileTrainer(d)
         : supervisedTrainer(d, { features, windowSize: flags.window, strideCalls: flags.stride, witnessShare: flags.witnessShare, rounds: flags.milRounds, vocabulary: flags.vocabulary }),

@@ -1,27 +1,50 @@
-import type { Dataset } from '../datasets/dataset.js';
+import path from 'node:path';
+import type { Dataset, Recording } from '../datasets/dataset.js';
+import { SidecarError } from '../errors.js';
 import type { ProfileKind } from '../detectors/normal-profile.js';
 import type { FalcoAlert } from '../falco/alert.js';
 import { LEARNING_DEFAULTS, type LearningOptions } from '../learning/workload.js';
 import { WorkloadRegistry } from '../learning/workload-registry.js';
-import { loadWindowModelFile } from '../models/window-model-file.js';
+import { DEFAULT_ALERT_RULE } from '../detectors/alert-rule.js';
+import { loadWindowModelFile, windowModelFile, type LoadedWindowModel } from '../models/window-model-file.js';
+import { fitWithRule } from './online.js';
+import { ONLINE_DEFAULTS } from './online-defaults.js';
+import { readReplay, type DetectorTrainer } from './window-detectors.js';
 import { PolicyEngine, loadPolicyDir } from '../policy/index.js';
 import { DEFAULT_MODEL_PATH, DEFAULT_POLICIES_PATH } from '../sidecar/config.js';
 import { SidecarMetrics } from '../sidecar/metrics.js';
 import { Pipeline } from '../sidecar/pipeline.js';
 import { readTraceFile } from '../traces/read-trace.js';
-import { protocolFolds } from './protocols.js';
+import { protocolFolds, type Fold } from './protocols.js';
+
+/**
+ * The supervised model scoring beside the learned profile, as `serve --learn` does with its
+ * `--model`: a classifier over windows trained on each fold's training recordings (attack ones
+ * included), or a fixed model file (which must not have seen the test recordings).
+ */
+export type SecondOpinion = { trainer: DetectorTrainer; strideCalls: number } | { model: LoadedWindowModel };
 
 export interface LearnProtocolOptions {
-  detectors: readonly ProfileKind[];
+  /** Each entry is evaluated on its own: one detector set learned per workload. */
+  detectors: readonly (readonly ProfileKind[])[];
+  secondOpinion?: SecondOpinion;
   split: 'study' | 'group-out';
   seed: number;
+  /**
+   * A second data set learned side by side as a workload of its own (another image), split
+   * 50/50 (seeded, stratified): its training normals stream interleaved with the first data
+   * set's, then its test recordings, in every fold. Results are reported per workload.
+   */
+  also?: Dataset;
   learning?: Partial<LearningOptions>;
   onProgress?: (done: number, total: number, note: string) => void;
 }
 
 export interface LearnResult {
   detector: string;
-  split: 'study' | 'group-out';
+  /** The data set (the workload's image) these figures are for. */
+  data: string;
+  split: 'study' | 'group-out' | 'holdout';
   precision: number;
   recall: number;
   f1: number;
@@ -32,33 +55,82 @@ export interface LearnResult {
   thresholds: number[];
 }
 
-/** The image every replayed recording runs as: one workload, as in a real deployment of one app. */
-const IMAGE = 'learned-app';
+/** One data set replayed as one workload: every recording runs as a container of `image`. */
+interface LearnedApp {
+  dataset: Dataset;
+  image: string;
+  split: LearnResult['split'];
+  folds: Fold[];
+}
+
+/** Counts per workload over the folds. */
+class Tally {
+  tp = 0;
+  fp = 0;
+  attacks = 0;
+  normals = 0;
+  readonly thresholds: number[] = [];
+
+  add(label: 0 | 1, flagged: boolean): void {
+    if (label === 1) {
+      this.attacks++;
+      if (flagged) this.tp++;
+    } else {
+      this.normals++;
+      if (flagged) this.fp++;
+    }
+  }
+
+  result(detector: string, app: LearnedApp): LearnResult {
+    const precision = this.tp + this.fp > 0 ? this.tp / (this.tp + this.fp) : 0;
+    const recall = this.attacks > 0 ? this.tp / this.attacks : 0;
+    return {
+      detector,
+      data: app.image,
+      split: app.split,
+      precision,
+      recall,
+      f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0,
+      normalAlertShare: this.normals > 0 ? this.fp / this.normals : 0,
+      attacks: this.attacks,
+      normals: this.normals,
+      thresholds: this.thresholds,
+    };
+  }
+}
 
 /**
  * What `serve --learn` would do, replayed: per fold, the training half's *normal* recordings
  * stream through the sidecar pipeline as containers of one image until that workload has learned
  * its profile (no attack recording is ever seen); then each test recording streams as its own
  * container of the same image, under the default policies. A recording counts as flagged when
- * an anomaly-only alert names its container.
+ * an anomaly-only alert names its container. With `also`, a second data set does the same as a
+ * second image in the same pipeline, so the two workloads learn side by side.
  */
 export async function runLearnProtocol(dataset: Dataset, options: LearnProtocolOptions): Promise<LearnResult[]> {
-  const folds = await protocolFolds(options.split, dataset, options.seed, []);
+  const apps: LearnedApp[] = [{ dataset, image: path.basename(dataset.root), split: options.split, folds: await protocolFolds(options.split, dataset, options.seed, []) }];
+  if (options.also !== undefined) {
+    if (apps[0].folds.length !== 1) throw new SidecarError('FML_ERR_USAGE', 'a second data set learns side by side with the study split only (one fold)');
+    const image = path.basename(options.also.root);
+    if (image === apps[0].image) throw new SidecarError('FML_ERR_USAGE', `both data sets would run as image "${image}": give them folders of different names`);
+    apps.push({ dataset: options.also, image, split: 'holdout', folds: await protocolFolds('holdout', options.also, options.seed, []) });
+  }
+  const folds = apps[0].folds;
   const model = await loadWindowModelFile(DEFAULT_MODEL_PATH);
   const policies = await loadPolicyDir(DEFAULT_POLICIES_PATH);
+  const secondByFold = await secondOpinions(dataset, folds, options);
   const results: LearnResult[] = [];
   let step = 0;
-  for (const detector of options.detectors) {
-    let tp = 0;
-    let fp = 0;
-    let attacks = 0;
-    let normals = 0;
-    const thresholds: number[] = [];
-    for (const fold of folds) {
+  for (const detectors of options.detectors) {
+    const second = options.secondOpinion;
+    const name = detectors.join('+') + (second === undefined ? '' : ` + ${'model' in second ? second.model.file.name : second.trainer.name}`);
+    const tallies = apps.map(() => new Tally());
+    for (const [f, secondOpinion] of secondByFold.entries()) {
       const metrics = new SidecarMetrics({ defaultMetrics: false });
       const registry = await WorkloadRegistry.open({
         keyMode: 'image',
-        learning: { ...LEARNING_DEFAULTS, ...options.learning, detector, learnMs: 0, minEvents: 1, seed: options.seed },
+        learning: { ...LEARNING_DEFAULTS, ...options.learning, detectors, learnMs: 0, minEvents: 1, seed: options.seed },
+        ...(secondOpinion === undefined ? {} : { secondOpinion }),
       });
       const engine = new PolicyEngine(policies, { metrics });
       const flagged = new Set<string>();
@@ -72,38 +144,42 @@ export async function runLearnProtocol(dataset: Dataset, options: LearnProtocolO
         close: async () => undefined,
       };
       const pipeline = new Pipeline({ model, learning: registry, policies: () => engine, sink, metrics });
-      const stream = (path: string, container: string): Promise<unknown> => readTraceFile(path, (e) => pipeline.onEvent({ ...e, containerId: container, containerImage: IMAGE }));
-      for (const r of fold.train.filter((r) => r.label === 0)) await stream(r.path, `train/${r.id}`);
+      const stream = (app: LearnedApp, r: Recording, container: string): Promise<unknown> =>
+        readTraceFile(r.path, (e) => pipeline.onEvent({ ...e, containerId: `${app.image}/${container}`, containerImage: app.image }));
+      // Training normals of every workload, interleaved: they learn side by side.
+      const training = apps.map((app) => app.folds[f].train.filter((r) => r.label === 0));
+      for (let i = 0; i < Math.max(...training.map((t) => t.length)); i++) {
+        for (const [a, app] of apps.entries()) if (i < training[a].length) await stream(app, training[a][i], `train/${training[a][i].id}`);
+      }
       pipeline.housekeeping();
       await registry.settled();
-      const learned = registry.get(`image:${IMAGE}`)?.model;
-      if (learned !== undefined) thresholds.push(learned.file.alert.threshold);
-      for (const r of fold.test) {
-        await stream(r.path, `test/${r.id}`);
-        const hit = flagged.has(`test/${r.id}`);
-        if (r.label === 1) {
-          attacks++;
-          if (hit) tp++;
-        } else {
-          normals++;
-          if (hit) fp++;
+      for (const [a, app] of apps.entries()) {
+        const learned = registry.get(`image:${app.image}`)?.model;
+        if (learned !== undefined) tallies[a].thresholds.push(learned.file.alert.threshold);
+        for (const r of app.folds[f].test) {
+          await stream(app, r, `test/${r.id}`);
+          tallies[a].add(r.label, flagged.has(`${app.image}/test/${r.id}`));
         }
       }
-      options.onProgress?.(++step, options.detectors.length * folds.length, `${detector}: ${step} of ${options.detectors.length * folds.length} folds`);
+      options.onProgress?.(++step, options.detectors.length * folds.length, `${name}: ${step} of ${options.detectors.length * folds.length} folds`);
     }
-    const precision = tp + fp > 0 ? tp / (tp + fp) : 0;
-    const recall = attacks > 0 ? tp / attacks : 0;
-    results.push({
-      detector,
-      split: options.split,
-      precision,
-      recall,
-      f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0,
-      normalAlertShare: normals > 0 ? fp / normals : 0,
-      attacks,
-      normals,
-      thresholds,
-    });
+    results.push(...apps.map((app, a) => tallies[a].result(name, app)));
   }
   return results;
+}
+
+/** The second opinion of each fold: a fixed model, or one trained on the fold's training recordings (once, shared by every detector set). */
+async function secondOpinions(dataset: Dataset, folds: readonly Fold[], options: LearnProtocolOptions): Promise<(LoadedWindowModel | undefined)[]> {
+  const second = options.secondOpinion;
+  if (second === undefined || 'model' in second) return folds.map(() => second?.model);
+  const models: LoadedWindowModel[] = [];
+  for (const fold of folds) {
+    const train = [];
+    for (const r of fold.train) train.push(await readReplay(r.path, r.id, r.label));
+    const { detector, rule } = await fitWithRule(second.trainer, train, { ...ONLINE_DEFAULTS, ...DEFAULT_ALERT_RULE, strideCalls: second.strideCalls, seed: options.seed });
+    const training = { data: dataset.root, dataSha256: '', recordings: train.length, attacks: train.filter((r) => r.label === 1).length, seed: options.seed, createdAt: new Date(0).toISOString(), versions: {} };
+    models.push({ file: windowModelFile(detector, rule, second.strideCalls, training), detector });
+    options.onProgress?.(models.length, folds.length, `second opinion ${detector.name}: fold ${models.length} of ${folds.length}`);
+  }
+  return models;
 }

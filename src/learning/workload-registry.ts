@@ -1,6 +1,7 @@
+import { ANY_THRESHOLD, anyWindowDetector, type WindowDetector } from '../detectors/window-detector.js';
 import type { LoadedWindowModel } from '../models/window-model-file.js';
 import type { ProfileStore } from './profile-store.js';
-import { Workload, type LearningOptions, type WorkloadState } from './workload.js';
+import { Workload, type LearningOptions, type RelearnOutcome, type WorkloadState } from './workload.js';
 import { workloadKey, type WorkloadKeyMode } from './workload-identity.js';
 
 /** The logging the registry needs; a pino logger fits. */
@@ -15,6 +16,13 @@ export interface WorkloadRegistryOptions {
   /** Where workloads persist; without one they live in memory only. */
   store?: ProfileStore;
   logger?: LearningLogger;
+  /**
+   * The shipped (supervised) model as a second opinion: once a workload detects, its containers
+   * are scored by the learned profile and this model, and a window is anomalous when either is.
+   */
+  secondOpinion?: LoadedWindowModel;
+  /** Told of every re-learning's outcome (metrics). */
+  onRelearn?: (outcome: RelearnOutcome['outcome']) => void;
   /** How often a learning workload's progress is written to the store. @default 60000 */
   checkpointMs?: number;
   now?: () => number;
@@ -30,6 +38,18 @@ export interface WorkloadSummary {
   learnedAt?: string;
   model?: string;
   threshold?: number;
+  /** The second opinion's threshold calibrated on this workload (absent: it does not score this workload). */
+  secondOpinion?: { model: string; threshold: number };
+  lastRelearn?: { at: string; outcome: RelearnOutcome['outcome']; flaggedShare: number; segments: number };
+}
+
+/** What scores a detecting workload's containers: its learned detector, beside the second opinion when there is one. */
+export interface WorkloadScorer {
+  name: string;
+  detector: WindowDetector;
+  /** Anomalous at or above this score (`ANY_THRESHOLD` with a second opinion). */
+  threshold: number;
+  windowSize: number;
 }
 
 /**
@@ -42,6 +62,7 @@ export class WorkloadRegistry {
   private readonly workloads = new Map<string, Workload>();
   private readonly now: () => number;
   private readonly pending = new Set<Promise<void>>();
+  private readonly scorers = new WeakMap<LoadedWindowModel, WorkloadScorer>();
   private lastCheckpointMs: number;
 
   private constructor(options: WorkloadRegistryOptions) {
@@ -69,6 +90,32 @@ export class WorkloadRegistry {
     return workload;
   }
 
+  /** The scorer of a detecting workload (built once per learned model); undefined while it learns. */
+  scorer(workload: Workload): WorkloadScorer | undefined {
+    const learned = workload.model;
+    if (workload.state !== 'detecting' || learned === undefined) return undefined;
+    let scorer = this.scorers.get(learned);
+    if (scorer === undefined) {
+      // Only where it was calibrated on this workload's own data (not for imported profiles, nor after --model changed).
+      const calibration = workload.secondOpinion;
+      const second = calibration?.model === this.options.secondOpinion?.file.name ? this.options.secondOpinion : undefined;
+      scorer =
+        second === undefined || calibration === undefined
+          ? { name: learned.file.name, detector: learned.detector, threshold: learned.file.alert.threshold, windowSize: learned.file.window.size }
+          : {
+              name: `${learned.file.name} + ${second.file.name}`,
+              detector: anyWindowDetector([
+                { detector: learned.detector, threshold: learned.file.alert.threshold },
+                { detector: second.detector, threshold: calibration.threshold },
+              ]),
+              threshold: ANY_THRESHOLD,
+              windowSize: Math.max(learned.file.window.size, second.file.window.size),
+            };
+      this.scorers.set(learned, scorer);
+    }
+    return scorer;
+  }
+
   get(key: string): Workload | undefined {
     return this.workloads.get(key);
   }
@@ -89,11 +136,18 @@ export class WorkloadRegistry {
   tick(): void {
     const now = this.now();
     for (const workload of this.workloads.values()) {
-      const learning = workload.maybeLearn(now, this.options.learning);
+      const learning = workload.maybeLearn(now, this.options.learning, this.options.secondOpinion);
       if (learning === undefined) continue;
       const done = learning.then(
-        async () => {
-          this.options.logger?.info({ workload: workload.key, model: workload.model?.file.name, threshold: workload.model?.file.alert.threshold }, 'workload learned: detecting');
+        async (relearn) => {
+          const learned = { workload: workload.key, model: workload.model?.file.name, threshold: workload.model?.file.alert.threshold };
+          if (relearn === undefined) {
+            this.options.logger?.info(learned, 'workload learned: detecting');
+          } else {
+            this.options.onRelearn?.(relearn.outcome);
+            const swapped = relearn.outcome === 'swapped';
+            this.options.logger?.info({ ...learned, ...relearn }, swapped ? 'workload re-learned: new profile swapped in' : 'workload re-learning dropped: the current profile found the period anomalous');
+          }
           await this.options.store?.save(workload.toRecord());
         },
         (err: unknown) => this.options.logger?.error({ err, workload: workload.key }, 'learning failed; the workload keeps learning and tries again'),
@@ -103,7 +157,8 @@ export class WorkloadRegistry {
     }
     if (now - this.lastCheckpointMs >= (this.options.checkpointMs ?? 60_000)) {
       this.lastCheckpointMs = now;
-      void this.saveAll('learning');
+      // Detecting workloads keep calls too when they re-learn on a schedule.
+      void this.saveAll((w) => w.state === 'learning' || this.options.learning.relearnMs !== undefined);
     }
   }
 
@@ -138,10 +193,10 @@ export class WorkloadRegistry {
     await this.saveAll();
   }
 
-  private async saveAll(only?: WorkloadState): Promise<void> {
+  private async saveAll(which: (w: Workload) => boolean = () => true): Promise<void> {
     const store = this.options.store;
     if (store === undefined) return;
-    for (const w of this.workloads.values()) if (only === undefined || w.state === only) await store.save(w.toRecord());
+    for (const w of this.workloads.values()) if (which(w)) await store.save(w.toRecord());
   }
 }
 
@@ -151,6 +206,11 @@ function summarise(w: Workload, now: number, options: LearningOptions): Workload
   if (w.model !== undefined) {
     summary.model = w.model.file.name;
     summary.threshold = w.model.file.alert.threshold;
+  }
+  if (w.secondOpinion !== undefined) summary.secondOpinion = w.secondOpinion;
+  if (w.lastRelearn !== undefined) {
+    const { atMs, ...rest } = w.lastRelearn;
+    summary.lastRelearn = { at: new Date(atMs).toISOString(), ...rest };
   }
   return summary;
 }

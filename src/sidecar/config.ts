@@ -8,6 +8,7 @@ import { PROFILE_KINDS, type ProfileKind } from '../detectors/normal-profile.js'
 import { SidecarError } from '../errors.js';
 import { parseHostPort } from '../util/host-port.js';
 import { WORKLOAD_KEY_MODES, type WorkloadKeyMode } from '../learning/workload-identity.js';
+import { LEARNING_DEFAULTS } from '../learning/workload.js';
 import { FALCO_GRPC_SOCKET, parseGrpcAddress, type GrpcAddress, type GrpcTlsFiles } from '../falco/grpc-address.js';
 
 /** The package root, for the built-in model and policies (works from src/ under tsx and from dist/). */
@@ -47,7 +48,9 @@ export const SETTINGS = {
   'workload-key': { kind: 'string', default: 'image', description: 'with --learn: what makes containers one workload: image, k8s (namespace/workload) or container' },
   'learn-seconds': { kind: 'integer', default: 3600, description: 'with --learn: a workload learns at least this long...' },
   'learn-min-events': { kind: 'integer', default: 200_000, description: '...and until it has seen this many syscalls' },
-  'learn-detector': { kind: 'string', default: 'stide', description: 'with --learn: normal-profile detector learned per workload (stide, bosc, autoencoder)' },
+  'learn-detectors': { kind: 'string', default: LEARNING_DEFAULTS.detectors.join(','), description: `with --learn: normal-profile detectors learned per workload, comma-separated (${PROFILE_KINDS.join(', ')}); a window alerts when any of them would` },
+  'second-opinion': { kind: 'boolean', default: true, description: 'with --learn: once a workload detects, --model scores its containers too, and a window is anomalous when the profile or the model says so' },
+  'relearn-seconds': { kind: 'integer', description: 'with --learn: re-learn each detecting workload on this schedule, swapping the new profile in only when the old one found the period normal; off by default' },
   'grpc-input': { kind: 'string', description: `Falco <= 0.43 gRPC API to subscribe to: ${FALCO_GRPC_SOCKET} or HOST:PORT (mutual TLS); off by default` },
   'grpc-input-cert': { kind: 'string', description: 'client certificate (PEM) for --grpc-input over TCP' },
   'grpc-input-key': { kind: 'string', description: 'client private key (PEM) for --grpc-input over TCP' },
@@ -86,7 +89,9 @@ export interface ServeConfig {
   workloadKey: WorkloadKeyMode;
   learnSeconds: number;
   learnMinEvents: number;
-  learnDetector: ProfileKind;
+  learnDetectors: ProfileKind[];
+  secondOpinion: boolean;
+  relearnSeconds?: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -160,6 +165,12 @@ export async function resolveConfig(flags: Raw & { config?: string }, env: NodeJ
     if (!(choices as readonly string[]).includes(v)) throw invalid(where(key), `expected one of ${choices.join(', ')}, got "${v}"`);
     return v as T;
   };
+  const list = <T extends string>(key: SettingKey, choices: readonly T[]): T[] => {
+    const items = (text(key) as string).split(',').map((s) => s.trim());
+    const bad = items.filter((v) => !(choices as readonly string[]).includes(v));
+    if (bad.length > 0 || items.length === 0) throw invalid(where(key), `expected a comma-separated list of ${choices.join(', ')}, got "${text(key)}"`);
+    return [...new Set(items)] as T[];
+  };
   const sidekick = text('sidekick');
   if (sidekick !== undefined && !/^https?:\/\/[^/]+/.test(sidekick)) throw invalid(where('sidekick'), `expected an http(s) URL, got "${sidekick}"`);
   const logLevel = text('log-level') as string;
@@ -180,8 +191,10 @@ export async function resolveConfig(flags: Raw & { config?: string }, env: NodeJ
     workloadKey: choice('workload-key', WORKLOAD_KEY_MODES),
     learnSeconds: integer('learn-seconds'),
     learnMinEvents: integer('learn-min-events'),
-    learnDetector: choice('learn-detector', PROFILE_KINDS),
+    learnDetectors: list('learn-detectors', PROFILE_KINDS),
+    secondOpinion: bool('second-opinion'),
   };
+  if (merged['relearn-seconds'] !== undefined) config.relearnSeconds = integer('relearn-seconds');
   if (sidekick !== undefined) config.sidekick = sidekick;
   const feedSocket = text('feed-socket');
   if (feedSocket !== undefined) config.feedSocket = feedSocket;

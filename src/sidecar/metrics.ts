@@ -37,6 +37,8 @@ export class SidecarMetrics {
   readonly workloads: Gauge<'state'>;
   /** Share of its learning period each workload has done (1 once detecting). */
   readonly learningProgress: Gauge<'workload'>;
+  /** Scheduled re-learnings by outcome: `swapped` in, or `kept` the old profile (the period looked anomalous to it). */
+  readonly relearns: Counter<'outcome'>;
   /** 1 while the gRPC input holds a subscription to Falco, else 0. */
   readonly grpcInputConnected: Gauge;
   /** gRPC input reconnection attempts after a failure or the end of Falco's stream. */
@@ -74,6 +76,7 @@ export class SidecarMetrics {
     this.streamsTracked = new Gauge({ name: 'falco_ml_streams_tracked', help: 'Container streams with window state', registers });
     this.streamsEvicted = new Counter({ name: 'falco_ml_streams_evicted_total', help: 'Container streams evicted', labelNames: ['reason'], registers });
     this.learningProgress = new Gauge({ name: 'falco_ml_workload_learning_progress', help: 'Share of its learning period each workload has done', labelNames: ['workload'], registers });
+    this.relearns = new Counter({ name: 'falco_ml_relearns_total', help: 'Scheduled re-learnings of workload profiles by outcome (swapped, kept)', labelNames: ['outcome'], registers });
     this.workloads = new Gauge({ name: 'falco_ml_workloads', help: 'Workloads by learning state', labelNames: ['state'], registers });
     this.policyReloads = new Counter({ name: 'falco_ml_policy_reloads_total', help: 'Policy reloads by result', labelNames: ['result'], registers });
     this.grpcInputConnected = new Gauge({ name: 'falco_ml_grpc_input_connected', help: '1 while subscribed to Falco over gRPC', registers });

@@ -1,7 +1,7 @@
 import type { ScoringState } from '../detectors/window-detector.js';
 import type { FalcoAlert } from '../falco/alert.js';
 import type { Workload } from '../learning/workload.js';
-import type { WorkloadRegistry } from '../learning/workload-registry.js';
+import type { WorkloadRegistry, WorkloadScorer } from '../learning/workload-registry.js';
 import type { LoadedWindowModel } from '../models/window-model-file.js';
 import type { ContainerContext, PolicyEngine, WindowScore } from '../policy/types.js';
 import type { AlertSink } from '../sinks/alert-sink.js';
@@ -45,6 +45,8 @@ export interface PipelineOptions {
  */
 class WorkloadScoring implements ScoringState {
   workload: Workload | undefined;
+  /** What scores the container while its workload detects. */
+  scorer: WorkloadScorer | undefined;
   private stream: ScoringState | undefined;
   private generation = -1;
 
@@ -58,16 +60,13 @@ class WorkloadScoring implements ScoringState {
     if (event.kind !== 'syscall') return false;
     // Resolved on the first call, once the feed has said which image (or pod) this container runs.
     const workload = (this.workload ??= this.registry.forContainer(this.containerId, this.fields));
-    workload.observe(this.containerId, event.name, this.registry.options.learning.maxCalls);
-    if (workload.state === 'detecting' && workload.model !== undefined) {
-      if (this.generation !== workload.generation) {
-        this.stream = workload.model.detector.createState();
-        this.generation = workload.generation;
-      }
-      this.stream?.push(event);
-    } else {
-      this.stream = undefined;
+    workload.observe(this.containerId, event.name, this.registry.options.learning);
+    if (this.generation !== workload.generation) {
+      this.scorer = this.registry.scorer(workload);
+      this.stream = this.scorer?.detector.createState();
+      this.generation = workload.generation;
     }
+    this.stream?.push(event);
     return true;
   }
 
@@ -148,8 +147,9 @@ export class Pipeline {
     this.now = options.now ?? Date.now;
     const { model, learning } = options;
     const historySize = options.historySize ?? 256;
-    // Learned detectors keep their own (short) windows: the tracker only says when to score.
-    const stride = learning === undefined ? model.file.window.stride : learning.options.learning.strideCalls;
+    // Learned detectors keep their own (short) windows: the tracker only says when to score, as
+    // often as the learned profile or the second opinion asks.
+    const stride = learning === undefined ? model.file.window.stride : Math.min(learning.options.learning.strideCalls, learning.options.secondOpinion?.file.window.stride ?? Infinity);
     const size = learning === undefined ? model.file.window.size : stride;
     this.tracker = new WindowTracker<ContainerState>({
       policy: { kind: 'count', size, stride },
@@ -213,21 +213,22 @@ export class Pipeline {
   private onWindow(state: ContainerState, calls: number): void {
     const { metrics } = this.options;
     let windowSize = this.options.model.file.window.size;
-    const workload = state.learner?.workload;
-    if (workload !== undefined) {
+    const learner = state.learner;
+    if (learner?.workload !== undefined) {
       const { context } = state;
-      context.state = workload.state;
-      if (workload.state !== 'detecting' || workload.model === undefined) {
+      context.state = learner.workload.state;
+      const scorer = learner.scorer;
+      if (scorer === undefined) {
         // Nothing to score against yet: no scores, so no anomaly and no confirmed verdicts.
         state.forget();
         return;
       }
-      if (context.model !== workload.model.file.name || context.threshold !== workload.model.file.alert.threshold) {
+      if (context.model !== scorer.name || context.threshold !== scorer.threshold) {
         state.forget();
-        context.model = workload.model.file.name;
-        context.threshold = workload.model.file.alert.threshold;
+        context.model = scorer.name;
+        context.threshold = scorer.threshold;
       }
-      windowSize = workload.model.file.window.size;
+      windowSize = scorer.windowSize;
     }
     const started = process.hrtime.bigint();
     const score = state.score();

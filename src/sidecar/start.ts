@@ -5,7 +5,7 @@ import { startGrpcInput } from '../falco/grpc-input.js';
 import { ProfileStore } from '../learning/profile-store.js';
 import { LEARNING_DEFAULTS } from '../learning/workload.js';
 import { WorkloadRegistry } from '../learning/workload-registry.js';
-import { loadWindowModelFile } from '../models/window-model-file.js';
+import { loadWindowModelFile, type LoadedWindowModel } from '../models/window-model-file.js';
 import { PolicyEngine, PolicyWatcher } from '../policy/index.js';
 import { buildServer } from '../server.js';
 import type { AlertSink } from '../sinks/alert-sink.js';
@@ -64,7 +64,7 @@ export async function startSidecar(config: ServeConfig, io: { stdout?: Writable;
   }
   // The outputs service runs beside the main sink: every enriched alert goes to both.
   const sink: AlertSink = grpcOutput === undefined ? mainSink : new FanOutSink([mainSink, grpcOutput]);
-  const learning = config.learn ? await openLearning(config, logger) : undefined;
+  const learning = config.learn ? await openLearning(config, logger, model, metrics) : undefined;
   const pipeline = new Pipeline({ model, learning, policies: () => engine, sink, metrics, maxContainers: config.maxContainers, idleMs: config.idleSeconds * 1000 });
   const feedOptions: FeedOptions = { onEvent: (e) => pipeline.onEvent(e), metrics, logger };
   const app = buildServer({ pipeline, learning, metrics, logger, alertBodyLimit: config.alertBodyLimit, feedBodyLimit: config.feedBodyLimit, ready: () => true });
@@ -106,10 +106,18 @@ export async function startSidecar(config: ServeConfig, io: { stdout?: Writable;
 }
 
 /** Workloads learn and detect on their own profiles, persisted in `--profiles-dir`. */
-function openLearning(config: ServeConfig, logger: Logger): Promise<WorkloadRegistry> {
+function openLearning(config: ServeConfig, logger: Logger, model: LoadedWindowModel, metrics: SidecarMetrics): Promise<WorkloadRegistry> {
   return WorkloadRegistry.open({
     keyMode: config.workloadKey,
-    learning: { ...LEARNING_DEFAULTS, detector: config.learnDetector, learnMs: config.learnSeconds * 1000, minEvents: config.learnMinEvents },
+    learning: {
+      ...LEARNING_DEFAULTS,
+      detectors: config.learnDetectors,
+      learnMs: config.learnSeconds * 1000,
+      minEvents: config.learnMinEvents,
+      ...(config.relearnSeconds === undefined ? {} : { relearnMs: config.relearnSeconds * 1000 }),
+    },
+    ...(config.secondOpinion ? { secondOpinion: model } : {}),
+    onRelearn: (outcome) => metrics.relearns.inc({ outcome }),
     store: new ProfileStore(config.profilesDir),
     logger,
   });

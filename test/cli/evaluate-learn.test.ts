@@ -22,6 +22,30 @@ async function makeDataset(): Promise<string> {
   return dir;
 }
 
+/**
+ * An app whose normal runs loop over `loop` and whose attack runs carry `burst` in the middle,
+ * with the study's split files (rows 0-3 train, 4-7 test).
+ */
+async function makeApp(name: string, loop: string[], burst: string[]): Promise<string> {
+  const dir = path.join(await mkdtemp(path.join(tmpdir(), 'fml-eval-learn-')), name);
+  for (const sub of ['normal', 'exec', 'derived']) await mkdir(path.join(dir, sub), { recursive: true });
+  const rows: string[] = [];
+  const split: string[] = [];
+  for (let run = 1; run <= 4; run++) {
+    const lines = (n: number): string[] => Array.from({ length: n }, () => loop).flat();
+    await writeFile(path.join(dir, 'normal', `app-${run}.txt`), `${lines(300).join('\n')}\n`);
+    await writeFile(path.join(dir, 'exec', `app-${run}.txt`), `${[...lines(100), ...burst, ...lines(100)].join('\n')}\n`);
+    for (const [t, cls, folder] of [[1, 'normal', 'normal'], [0, 'attack', 'exec']] as const) {
+      const id = rows.length;
+      rows.push(`${id},${t},${cls},${folder}/app-${run}.txt`);
+      split.push(`${id},${t},${run <= 2 ? 'train' : 'test'}`);
+    }
+  }
+  await writeFile(path.join(dir, 'derived', 'histogramas_row_to_file.csv'), `id,t,class,file\n${rows.join('\n')}\n`);
+  await writeFile(path.join(dir, 'derived', 'split_seed42.csv'), `id,t,split\n${split.join('\n')}\n`);
+  return dir;
+}
+
 describe('evaluate --protocol learn', () => {
   it('replays serve --learn: learns from normal training recordings only, then flags attack runs as anomalies', async () => {
     const dir = await makeDataset();
@@ -31,6 +55,21 @@ describe('evaluate --protocol learn', () => {
     expect(out.protocol).toBe('learn');
     expect(out.results[0]).toMatchObject({ detector: 'stide', attacks: 6, normals: 6, recall: 1, normalAlertShare: 0 });
     expect(out.results[0].thresholds).toHaveLength(3);
+  });
+
+  it('learns two data sets side by side as separate workloads: each one flags calls only the other makes', async () => {
+    // Each app's attack bursts are the other app's normal calls: a profile that mixed the two would know them.
+    const shopLoop = ['accept4', 'read', 'openat', 'read', 'close', 'write', 'close'];
+    const blogLoop = ['accept4', 'recvfrom', 'stat', 'pread64', 'close', 'sendto', 'close'];
+    const shop = await makeApp('shop', shopLoop, ['pread64', 'sendto', 'pread64', 'sendto']);
+    const blog = await makeApp('blog', blogLoop, ['read', 'write', 'openat', 'write']);
+    const result = await runCli(['evaluate', '--data', shop, '--also', blog, '--protocol', 'learn', '--detectors', 'novelty,stide', '--second-opinion', 'dt', '--json', '-q']);
+    expect(result.code, result.stderr).toBe(0);
+    const out = JSON.parse(result.stdout) as { results: { detector: string; data: string; split: string; recall: number; normalAlertShare: number; attacks: number; normals: number }[] };
+    const row = (detector: string, data: string) => out.results.find((r) => r.detector === detector && r.data === data);
+    expect(row('novelty + dt-windows', 'shop')).toMatchObject({ split: 'study', attacks: 2, normals: 2, recall: 1, normalAlertShare: 0 });
+    expect(row('novelty + dt-windows', 'blog')).toMatchObject({ split: 'holdout', attacks: 2, normals: 2, recall: 1, normalAlertShare: 0 });
+    expect(out.results).toHaveLength(4);
   });
 
   it('takes normal-profile detectors only', async () => {

@@ -8,13 +8,18 @@ import { ProfileStore } from '../../src/learning/profile-store.js';
 import { LEARNING_DEFAULTS } from '../../src/learning/workload.js';
 import { workloadKey, workloadName } from '../../src/learning/workload-identity.js';
 import { WorkloadRegistry } from '../../src/learning/workload-registry.js';
-import { loadWindowModelFile } from '../../src/models/window-model-file.js';
+import { loadWindowModelFile, parseWindowModelFile, windowModelFile, type LoadedWindowModel } from '../../src/models/window-model-file.js';
 import { PolicyEngine, loadPolicyDir } from '../../src/policy/index.js';
 import { DEFAULT_MODEL_PATH, DEFAULT_POLICIES_PATH } from '../../src/sidecar/config.js';
 import { SidecarMetrics } from '../../src/sidecar/metrics.js';
 import { Pipeline } from '../../src/sidecar/pipeline.js';
 import type { AlertSink } from '../../src/sinks/alert-sink.js';
-import { requestLoop } from '../detectors/helpers.js';
+import { ids, requestLoop } from '../detectors/helpers.js';
+import { noveltySpec } from '../../src/detectors/novelty.js';
+import { profileWindowDetector, type WindowDetector } from '../../src/detectors/window-detector.js';
+import { stideSpec } from '../../src/detectors/stide.js';
+import type { ProfileKind } from '../../src/detectors/normal-profile.js';
+import type { Workload } from '../../src/learning/workload.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'falco-ml-learning-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,7 +41,7 @@ async function learningPipeline(storeDir: string) {
   const metrics = new SidecarMetrics({ defaultMetrics: false });
   const registry = await WorkloadRegistry.open({
     keyMode: 'image',
-    learning: { ...LEARNING_DEFAULTS, detector: 'stide', learnMs: 0, minEvents: 5000, strideCalls: 20 },
+    learning: { ...LEARNING_DEFAULTS, detectors: ['stide'], learnMs: 0, minEvents: 5000, strideCalls: 20 },
     store: new ProfileStore(storeDir),
   });
   const engine = new PolicyEngine(await loadPolicyDir(DEFAULT_POLICIES_PATH), { metrics });
@@ -106,6 +111,104 @@ describe('learning normal on the job', () => {
     expect(await again.registry.reset('image:shop')).toBe(true);
     expect(again.registry.get('image:shop')?.state).toBe('learning');
     await again.registry.close();
+  });
+});
+
+describe('a second opinion and re-learning', () => {
+  /** A workload learned from request loops, with a controllable clock. */
+  async function learned(options: { detectors?: ProfileKind[]; relearnMs?: number; secondOpinion?: LoadedWindowModel; store?: ProfileStore }) {
+    const clock = { now: 1_000_000 };
+    const metrics = new SidecarMetrics({ defaultMetrics: false });
+    const registry = await WorkloadRegistry.open({
+      keyMode: 'image',
+      learning: { ...LEARNING_DEFAULTS, detectors: options.detectors ?? ['novelty', 'stide'], learnMs: 0, minEvents: 5000, strideCalls: 20, ...(options.relearnMs === undefined ? {} : { relearnMs: options.relearnMs }) },
+      ...(options.secondOpinion === undefined ? {} : { secondOpinion: options.secondOpinion }),
+      ...(options.store === undefined ? {} : { store: options.store }),
+      now: () => clock.now,
+    });
+    const engine = new PolicyEngine(await loadPolicyDir(DEFAULT_POLICIES_PATH), { metrics });
+    const sent: FalcoAlert[] = [];
+    const sink: AlertSink = { name: 'memory', pending: 0, send: (a) => sent.push(a), close: async () => undefined };
+    const pipeline = new Pipeline({ model: await loadWindowModelFile(DEFAULT_MODEL_PATH), learning: registry, policies: () => engine, sink, metrics, now: () => clock.now });
+    feed(pipeline, requestLoop(1, 400), 'web-1', 'shop');
+    feed(pipeline, requestLoop(2, 400), 'web-2', 'shop');
+    pipeline.housekeeping();
+    await registry.settled();
+    const anomalies = (): unknown[] => sent.filter((a) => a.output_fields['ml.verdict'] === 'anomaly').map((a) => a.output_fields['container.id']);
+    return { clock, registry, pipeline, sent, anomalies, shop: registry.get('image:shop') as Workload };
+  }
+
+  it('learns call novelty with the sequences: a call the workload never made alerts, and names the call', async () => {
+    const { pipeline, anomalies, sent, shop } = await learned({});
+    expect(shop.model?.file.name).toBe('novelty+stide@image:shop');
+    feed(pipeline, requestLoop(3, 200), 'web-3', 'shop');
+    expect(anomalies()).toEqual([]);
+    feed(pipeline, Int32Array.from([...requestLoop(4, 50), ...ids('chmod'), ...requestLoop(5, 50)]), 'web-4', 'shop');
+    expect(anomalies()).toEqual(['web-4']);
+    expect(sent.at(-1)?.output_fields['ml.top_syscalls']).toMatch(/^chmod/);
+  });
+
+  const asModel = (detector: WindowDetector, name: string, threshold: number): LoadedWindowModel =>
+    parseWindowModelFile(windowModelFile(detector, { threshold, k: 1, n: 1, cooldownWindows: 20 }, 20, { data: 'toy', dataSha256: '', recordings: 1, attacks: 0, seed: 1, createdAt: new Date(0).toISOString(), versions: {} }, name), name);
+
+  it('scores with the profile and the second opinion side by side: either one makes a window anomalous', async () => {
+    // Known calls in an order never seen: the learned call set cannot tell, the second opinion (3-call sequences) can.
+    const sequences = asModel(profileWindowDetector(await stideSpec.fit([requestLoop(7, 400)], { k: 3, windowSize: 20 }, { seed: 1 })), 'sequences', 0.3);
+    const reordered = Int32Array.from([...requestLoop(3, 50), ...ids('close close close close close close close close'), ...requestLoop(4, 50)]);
+    const { registry, pipeline, anomalies, shop } = await learned({ detectors: ['novelty'], secondOpinion: sequences });
+    expect(registry.scorer(shop)).toMatchObject({ name: 'novelty@image:shop + sequences', threshold: 0.5 });
+    expect(registry.list()[0].secondOpinion).toEqual({ model: 'sequences', threshold: 0.3 });
+    feed(pipeline, reordered, 'web-3', 'shop');
+    expect(anomalies()).toEqual(['web-3']);
+    const alone = await learned({ detectors: ['novelty'] });
+    feed(alone.pipeline, reordered, 'web-3', 'shop');
+    expect(alone.anomalies()).toEqual([]);
+  });
+
+  it('sits a second opinion out of a workload whose normal behaviour it finds anomalous (a model of another app)', async () => {
+    // This model knows no writev, which every request makes: on this workload, every window looks anomalous to it.
+    const blind = asModel(profileWindowDetector(await noveltySpec.fit([ids('accept4 read openat fstat stat close')], { windowSize: 20 }, { seed: 1 })), 'other-app', 0.5);
+    const { registry, pipeline, anomalies, shop } = await learned({ secondOpinion: blind });
+    expect(registry.scorer(shop)?.name).toBe('novelty+stide@image:shop');
+    expect(registry.list()[0].secondOpinion).toBeUndefined();
+    feed(pipeline, requestLoop(3, 200), 'web-3', 'shop');
+    expect(anomalies()).toEqual([]);
+  });
+
+  it('re-learns on schedule: a normal period is swapped in, a period with an attack in it is dropped', async () => {
+    const store = new ProfileStore(path.join(dir, 'relearn'));
+    const { clock, registry, pipeline, shop } = await learned({ relearnMs: 60_000, store });
+    const first = shop.model;
+    // Nothing is due before the schedule, however many calls were kept.
+    feed(pipeline, requestLoop(10, 600), 'web-5', 'shop');
+    pipeline.housekeeping();
+    await registry.settled();
+    expect(shop.model).toBe(first);
+
+    clock.now += 60_000;
+    pipeline.housekeeping();
+    await registry.settled();
+    expect(shop.lastRelearn).toMatchObject({ outcome: 'swapped', flaggedShare: 0 });
+    expect(shop.model).not.toBe(first);
+    const second = shop.model;
+
+    // A period with exploit bursts (clone, execve, wait4: calls the profile never saw) in most segments.
+    for (let i = 0; i < 3; i++) feed(pipeline, requestLoop(20 + i, 600, true), `web-${6 + i}`, 'shop');
+    clock.now += 60_000;
+    pipeline.housekeeping();
+    await registry.settled();
+    // Each container's 5,400 calls make two segments; the burst sits in the first of each.
+    expect(shop.lastRelearn).toMatchObject({ outcome: 'kept', flaggedShare: 0.5, segments: 6 });
+    expect(shop.model).toBe(second);
+    // The attack did not teach itself in: the kept profile still flags the burst.
+    const stream = (shop.model as LoadedWindowModel).detector.createState();
+    for (const id of ids('accept4 read execve clone wait4')) stream.push({ name: callName(id), kind: 'syscall', tid: 1 });
+    expect(stream.score()).toBeGreaterThanOrEqual(0.5);
+
+    // Both outcomes are on record after a restart.
+    await registry.close();
+    const reopened = await WorkloadRegistry.open({ keyMode: 'image', learning: LEARNING_DEFAULTS, store });
+    expect(reopened.list()[0].lastRelearn).toMatchObject({ outcome: 'kept', segments: 6 });
   });
 });
 
