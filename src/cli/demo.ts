@@ -62,7 +62,8 @@ export function demoCommand(): Command {
         pending = parts.pop() ?? '';
         lines.push(...parts.filter((l) => l.length > 0));
       });
-      const config = await resolveConfig({ listen: '127.0.0.1:0', 'feed-socket': socket, 'spool-dir': path.join(dir, 'spool'), 'log-level': 'warn' }, {});
+      // The built-in model alone: a learned profile would need an hour of the app's normal traffic first.
+      const config = await resolveConfig({ listen: '127.0.0.1:0', 'feed-socket': socket, 'spool-dir': path.join(dir, 'spool'), 'log-level': 'warn', learn: false }, {});
       const sidecar = await startSidecar(config, { stdout: out });
       try {
         process.stdout.write(`falco-ml serve is listening on ${sidecar.url} (model ${config.model}, policies ${config.policies})\n`);

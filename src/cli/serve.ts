@@ -14,6 +14,8 @@ export function serveCommand(): Command {
     const shown = 'default' in setting ? `; default ${String(setting.default)}` : '';
     const help = `${setting.description} (env ${envName(key)}${shown})`;
     command.addOption(setting.kind === 'boolean' ? new Option(`--${key}`, help) : new Option(`--${key} <value>`, help));
+    // Booleans on by default need a way off on the command line too.
+    if (setting.kind === 'boolean' && setting.default === true) command.addOption(new Option(`--no-${key}`, `turn --${key} off`));
   }
   return command.action(async (flags: Record<string, string | boolean | undefined>) => {
     const given: Partial<Record<SettingKey, string | boolean>> & { config?: string } = {};

@@ -43,7 +43,7 @@ export const SETTINGS = {
   'alert-body-limit': { kind: 'integer', default: 1_048_576, description: 'largest Falco alert body in bytes (larger ones get 413)' },
   'feed-body-limit': { kind: 'integer', default: 67_108_864, description: 'largest POST /feed body in bytes' },
   'log-level': { kind: 'string', default: 'info', description: 'pino log level (logs go to stderr)' },
-  learn: { kind: 'boolean', default: false, description: "learn each workload's normal behaviour on the job and detect against that profile instead of --model" },
+  learn: { kind: 'boolean', default: true, description: "learn each workload's normal behaviour on the job, then detect against that profile with --model as a second opinion (--no-learn: --model alone scores every container from its first call)" },
   'profiles-dir': { kind: 'string', default: path.join(tmpdir(), 'falco-ml', 'profiles'), description: 'with --learn: folder where workload profiles persist (mount a volume)' },
   'workload-key': { kind: 'string', default: 'image', description: 'with --learn: what makes containers one workload: image, k8s (namespace/workload) or container' },
   'learn-seconds': { kind: 'integer', default: 3600, description: 'with --learn: a workload learns at least this long...' },

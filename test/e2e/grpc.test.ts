@@ -34,7 +34,7 @@ describe('falco-ml serve between Falco <= 0.43 (gRPC in) and gRPC consumers (gRP
 
   beforeAll(async () => {
     falco = await FakeFalcoGrpc.start(falcoAddress);
-    sidecar = await startSidecarProcess(['--listen', '127.0.0.1:0', '--grpc-input', falcoAddress, '--grpc-output', outputsAddress, '--spool-dir', path.join(dir, 'spool')]);
+    sidecar = await startSidecarProcess(['--listen', '127.0.0.1:0', '--grpc-input', falcoAddress, '--grpc-output', outputsAddress, '--spool-dir', path.join(dir, 'spool'), '--no-learn']);
     await waitFor(() => falco.subscriberCount === 1, 10_000, 'the sidecar subscribed to Falco');
     consumers = [new OutputsSubscriber(outputsAddress), new OutputsSubscriber(outputsAddress)];
     const deadline = Date.now() + 10_000;

@@ -29,7 +29,7 @@ describe('falco-ml serve reloads its policies', () => {
     copyFileSync(path.join(ROOT, 'rules/policies/default.yaml'), path.join(policies, 'default.yaml'));
     copyFileSync(path.join(ROOT, 'rules/policies/noisy-rule.yaml'), noisy);
     sidekick = await FakeSidekick.start();
-    sidecar = await startSidecarProcess(['--listen', '127.0.0.1:0', '--sidekick', sidekick.url, '--policies', policies, '--spool-dir', path.join(dir, 'spool')]);
+    sidecar = await startSidecarProcess(['--listen', '127.0.0.1:0', '--sidekick', sidekick.url, '--policies', policies, '--spool-dir', path.join(dir, 'spool'), '--no-learn']);
   });
 
   afterAll(async () => {

@@ -39,7 +39,7 @@ describe('falco-ml serve, end to end on 127.0.0.1', () => {
   let sidecar: SidecarProcess;
   // A small alert limit, so the oversized body fits in the socket buffers: a body far beyond
   // them races the early 413 against the client's write (EPIPE on the client side).
-  const SERVE_ARGS = (): string[] => ['--listen', '127.0.0.1:0', '--sidekick', sidekick.url, '--feed-socket', socket, '--spool-dir', spool, '--alert-body-limit', '16384'];
+  const SERVE_ARGS = (): string[] => ['--listen', '127.0.0.1:0', '--sidekick', sidekick.url, '--feed-socket', socket, '--spool-dir', spool, '--alert-body-limit', '16384', '--no-learn'];
 
   beforeAll(async () => {
     sidekick = await FakeSidekick.start();

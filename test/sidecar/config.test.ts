@@ -21,6 +21,16 @@ describe('serve configuration', () => {
     expect(config.policies).toBe(DEFAULT_POLICIES_PATH);
     expect(config.sidekick).toBeUndefined();
     expect(config.feedStdin).toBe(false);
+    // Learning each workload's normal behaviour is the default way of working, with --model as a second opinion.
+    expect(config).toMatchObject({ learn: true, secondOpinion: true, learnDetectors: ['novelty', 'stide'] });
+    expect(config.relearnSeconds).toBeUndefined();
+  });
+
+  it('reads the learning settings: detector lists, the re-learning schedule, and booleans turned off', async () => {
+    const config = await resolveConfig({ learn: false, 'learn-detectors': 'bosc, novelty,bosc', 'relearn-seconds': '86400' }, { FALCO_ML_SECOND_OPINION: 'false' });
+    expect(config).toMatchObject({ learn: false, secondOpinion: false, learnDetectors: ['bosc', 'novelty'], relearnSeconds: 86400 });
+    await expect(resolveConfig({ 'learn-detectors': 'novelty,xgb' }, {})).rejects.toThrow(/--learn-detectors: expected a comma-separated list of stide, bosc, autoencoder, novelty, got "novelty,xgb"/);
+    await expect(resolveConfig({ 'relearn-seconds': '0' }, {})).rejects.toThrow(/--relearn-seconds: expected a positive integer/);
   });
 
   it('flags win over the environment, which wins over the config file', async () => {
