@@ -42,6 +42,8 @@ export async function evaluateCross(flags: CrossFlags, command: Command): Promis
   const a = { name: trainName, dataset: await loadDataset(flags.train) };
   const b = { name: testName === trainName ? `${testName} (test)` : testName, dataset: await loadDataset(flags.test) };
   const progress = createProgress('evaluate cross', { quiet: flags.quiet });
+  const sets = flags.detectors.filter((d) => d.includes('+'));
+  if (sets.length > 0) throw new SidecarError('FML_ERR_USAGE', `--protocol cross takes single detectors, not sets (got ${sets.join(',')})`);
   const result = await runCrossProtocol(a, b, {
     kinds: flags.models,
     profiles: flags.detectors.filter((d): d is ProfileKind => isProfileKind(d)),

@@ -2,10 +2,8 @@ import type { Dataset } from '../datasets/dataset.js';
 import { DEFAULT_ALERT_RULE } from '../detectors/alert-rule.js';
 import { isProfileKind } from '../detectors/index.js';
 import type { FeatureOptions } from '../features/extract.js';
-import { SidecarError } from '../errors.js';
 import type { ClassifierKind } from '../models/classifier.js';
-import { isClassifierKind } from '../models/index.js';
-import { profileTrainer, supervisedTrainer, type VocabularySource } from '../evaluation/window-detectors.js';
+import { profileTrainer, supervisedTrainer, type DetectorTrainer, type VocabularySource } from '../evaluation/window-detectors.js';
 import type { ProfileKind } from '../detectors/normal-profile.js';
 import { runOnlineProtocol, type OnlineResult } from '../evaluation/online.js';
 import { ONLINE_DEFAULTS } from '../evaluation/online-defaults.js';
@@ -33,15 +31,14 @@ export interface OnlineFlags {
 
 /** `evaluate --protocol online`: normal-profile detectors replayed call by call. */
 export async function evaluateOnline(dataset: Dataset, flags: OnlineFlags, features: FeatureOptions): Promise<void> {
-  const single = flags.detectors.filter((d): d is ProfileKind | ClassifierKind => isProfileKind(d) || isClassifierKind(d));
-  if (single.length !== flags.detectors.length) throw new SidecarError('FML_ERR_USAGE', `--protocol online takes single detectors; sets such as novelty+stide are for --protocol learn (got ${flags.detectors.join(',')})`);
+  const trainer = (d: ProfileKind | ClassifierKind): DetectorTrainer =>
+    isProfileKind(d)
+      ? profileTrainer(d)
+      : supervisedTrainer(d, { features, windowSize: flags.window, strideCalls: flags.stride, witnessShare: flags.witnessShare, rounds: flags.milRounds, vocabulary: flags.vocabulary });
   const progress = createProgress('evaluate online', { quiet: flags.quiet });
   const results = await runOnlineProtocol(dataset, {
-    detectors: single.map((d) =>
-      isProfileKind(d)
-        ? profileTrainer(d)
-        : supervisedTrainer(d, { features, windowSize: flags.window, strideCalls: flags.stride, witnessShare: flags.witnessShare, rounds: flags.milRounds, vocabulary: flags.vocabulary }),
-    ),
+    // Parsed and checked by the evaluate command: known kinds, alone or joined by +.
+    detectors: flags.detectors.map((item) => item.split('+').map((d) => trainer(d as ProfileKind | ClassifierKind))),
     split: flags.split,
     strideCalls: flags.stride,
     k: flags.k,

@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadDataset } from '../datasets/dataset.js';
-import { isProfileKind } from '../detectors/index.js';
 import { PROFILE_KINDS } from '../detectors/normal-profile.js';
 import { SidecarError } from '../errors.js';
 import type { PositiveClass } from '../evaluation/metrics.js';
@@ -60,7 +59,7 @@ export function evaluateCommand(): Command {
     .option('-q, --quiet', 'no progress output', false)
     .option('--also <dir>', 'learn: a second data set learned side by side as a workload of its own (seeded 50/50 split; study split only)')
     .addOption(new Option('--second-opinion <kind|file>', "learn: a classifier over windows (xgb, rf, …) trained on each fold's training recordings, or a window model file, scoring beside the learned profile as serve --learn does with its --model; default none"))
-    .addOption(new Option('--detectors <list>', `online: comma-separated detectors: normal-profile (${PROFILE_KINDS.join(', ')}) or classifiers over windows (ab, dt, …); learn: normal-profile detectors, sets joined by + (novelty+stide)`).argParser(parseDetectorList).default([...PROFILE_KINDS], PROFILE_KINDS.join(',')))
+    .addOption(new Option('--detectors <list>', `online: comma-separated detectors: normal-profile (${PROFILE_KINDS.join(', ')}) or classifiers over windows (ab, dt, …), or sets joined by + (xgb+novelty) that alert when any member would at its own threshold; learn: normal-profile detectors or sets of them`).argParser(parseDetectorList).default([...PROFILE_KINDS], PROFILE_KINDS.join(',')))
     .addOption(new Option('--window <calls>', 'online: calls per window of the classifiers over windows').argParser(parseInteger(2)).default(ONLINE_DEFAULTS.windowSize))
     .addOption(new Option('--split <name>', 'online: study (50/50) or group-out (leave one plugin out)').argParser(parseChoice(['study', 'group-out'] as const)).default('study'))
     .addOption(new Option('--stride <calls>', 'online: score (and cut training windows) every this many calls').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.strideCalls))
@@ -151,15 +150,11 @@ function parseWitnessShare(value: string): number {
   return p;
 }
 
-/** Detector names; `learn` also takes sets of normal-profile detectors joined by `+` (`novelty+stide`). */
+/** Detector names, alone or as sets joined by `+` (`xgb+novelty`) that alert when any member would. */
 function parseDetectorList(value: string): string[] {
   const parse = parseChoice([...PROFILE_KINDS, ...CLASSIFIER_KINDS]);
   const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const item of items) {
-    const parts = item.split('+');
-    parts.forEach(parse);
-    if (parts.length > 1 && !parts.every(isProfileKind)) throw new InvalidArgumentError(`"${item}": only normal-profile detectors (${PROFILE_KINDS.join(', ')}) combine with +`);
-  }
+  for (const item of items) item.split('+').forEach(parse);
   return [...new Set(items)];
 }
 

@@ -43,19 +43,27 @@ export function calibrate(score: number, threshold: number): number {
 /**
  * Detectors that alert when any of them would at its own threshold ("either fires"): a learned
  * profile with call novelty, or a learned profile with the shipped supervised model as a second
- * opinion. The score is the highest calibrated member score; the explanation is that member's.
+ * opinion. The score is the highest calibrated score among the members whose window is full
+ * (its window is the shortest member's: a 100-call profile scores before a 250-call classifier
+ * has a full bag, and a classifier never speaks on a partial one); before any window is full,
+ * as when a short-lived container is scored on its way out, every member speaks. The
+ * explanation is the top member's.
  */
 export function anyWindowDetector(members: readonly ThresholdedDetector[]): WindowDetector {
   if (members.length === 0) throw new TypeError('an any-detector needs at least one member');
+  const shortest = Math.min(...members.map((m) => m.detector.windowSize));
   return {
     name: members.map((m) => m.detector.name).join('+'),
-    windowSize: Math.max(...members.map((m) => m.detector.windowSize)),
+    windowSize: shortest,
     createState() {
       const states = members.map((m) => m.detector.createState());
+      let seen = 0;
       const best = (): number => {
+        const anyFull = seen >= shortest;
         let at = 0;
         let high = -1;
         for (let i = 0; i < states.length; i++) {
+          if (anyFull && seen < members[i].detector.windowSize) continue;
           const s = calibrate(states[i].score(), members[i].threshold);
           if (s > high) {
             high = s;
@@ -68,6 +76,7 @@ export function anyWindowDetector(members: readonly ThresholdedDetector[]): Wind
         push(event) {
           let used = false;
           for (const state of states) used = state.push(event) || used;
+          if (used) seen++;
           return used;
         },
         score() {

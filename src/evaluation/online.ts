@@ -9,7 +9,8 @@ import { readReplay, replayWindows, type DetectorTrainer, type Replay } from './
 
 /** Settings of the online protocol; all chosen without looking at test recordings. */
 export interface OnlineOptions {
-  detectors: readonly DetectorTrainer[];
+  /** Each entry is evaluated on its own; an entry of several trainers alerts when any of them would (`fitAny`). */
+  detectors: readonly (readonly DetectorTrainer[])[];
   split: 'study' | 'group-out';
   /** Score every this many calls. @default 25 */
   strideCalls: number;
@@ -83,17 +84,18 @@ export async function runOnlineProtocol(dataset: Dataset, options: OnlineOptions
   }
   const folds = await protocolFolds(options.split, dataset, options.seed, []);
   const results: OnlineResult[] = [];
-  for (const trainer of options.detectors) {
+  for (const trainers of options.detectors) {
+    const name = trainers.map((t) => t.name).join('+');
     const outcomes: Outcome[] = [];
     const thresholds: number[] = [];
     for (const [i, fold] of folds.entries()) {
       const train = fold.train.map((r) => replays.get(r.id)!);
-      const { detector, rule } = await fitWithRule(trainer, train, options);
+      const { detector, rule } = await fitAny(trainers, train, options);
       thresholds.push(rule.threshold);
       for (const r of fold.test) outcomes.push(replayAlerts(detector, rule, replays.get(r.id)!, options.strideCalls, options.flush ?? false));
-      options.onProgress?.(i + 1, folds.length, `${trainer.name} fold ${i + 1}`);
+      options.onProgress?.(i + 1, folds.length, `${name} fold ${i + 1}`);
     }
-    results.push(summarise(trainer.name, options.split, outcomes, thresholds));
+    results.push(summarise(name, options.split, outcomes, thresholds));
   }
   return results;
 }

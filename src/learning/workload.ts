@@ -135,7 +135,9 @@ export class Workload {
   /** Share of the learning period done, 0..1 (time and calls both count; the slower one decides). */
   progress(nowMs: number, options: LearningOptions): number {
     if (this.state === 'detecting') return 1;
-    return Math.min(1, (nowMs - this.startedMs) / options.learnMs, this.events / options.minEvents);
+    // No time period (learnMs 0) counts as done: 0 / 0 would make the share NaN, which no comparison refuses.
+    const time = options.learnMs > 0 ? (nowMs - this.startedMs) / options.learnMs : 1;
+    return Math.min(1, time, this.events / options.minEvents);
   }
 
   /**

@@ -61,6 +61,23 @@ describe('anyWindowDetector', () => {
     expect(windowScores(windowDetectorFromBody(any.toBody()), requestLoop(7, 50))).toEqual(windowScores(any, requestLoop(7, 50)));
   });
 
+  it('scores from the shortest full window, leaving out members whose window is not full yet', async () => {
+    const normal = [ids('read close read close')];
+    // The 20-call member knows no calls at all but read: alone it would flag every window from the start.
+    const short = profileWindowDetector(await noveltySpec.fit(normal, { windowSize: 5 }, { seed: 1 }));
+    const long = profileWindowDetector(await noveltySpec.fit([ids('read')], { windowSize: 20 }, { seed: 1 }));
+    const any = anyWindowDetector([
+      { detector: short, threshold: 1e-9 },
+      { detector: long, threshold: 1e-9 },
+    ]);
+    expect(any.windowSize).toBe(5);
+    const scores = windowScores(any, ids(Array.from({ length: 25 }, (_, i) => (i % 2 === 0 ? 'read' : 'close')).join(' ')));
+    // Calls 1-4: nothing full, every member speaks (close, from call 2, is foreign to the long one); 5-19: only the short one; from 20: both.
+    expect(scores.slice(0, 4)).toEqual([0, 1, 1, 1]);
+    expect(scores.slice(4, 19).every((s) => s < ANY_THRESHOLD)).toBe(true);
+    expect(scores.slice(19).every((s) => s === 1)).toBe(true);
+  });
+
   it('model files name a bad member by its path', async () => {
     const novelty = profileWindowDetector(await noveltySpec.fit([ids('read close')], {}, { seed: 1 }));
     const good = windowModelFile(anyWindowDetector([{ detector: novelty, threshold: 0.5 }]), { threshold: 0.5, k: 1, n: 1, cooldownWindows: 0 }, 10, { data: 'toy', dataSha256: '', recordings: 1, attacks: 0, seed: 1, createdAt: new Date(0).toISOString(), versions: {} });

@@ -30,7 +30,7 @@ async function makeDataset(): Promise<string> {
 
 /** The protocol settings every case here uses: every 25 calls, alert on 1 of 1, cooldown 20. */
 const settings = (detector: DetectorTrainer): OnlineOptions => ({
-  detectors: [detector],
+  detectors: [[detector]],
   split: 'group-out',
   strideCalls: 25,
   k: 1,

@@ -19,7 +19,7 @@ import { noveltySpec } from '../../src/detectors/novelty.js';
 import { profileWindowDetector, type WindowDetector } from '../../src/detectors/window-detector.js';
 import { stideSpec } from '../../src/detectors/stide.js';
 import type { ProfileKind } from '../../src/detectors/normal-profile.js';
-import type { Workload } from '../../src/learning/workload.js';
+import { Workload } from '../../src/learning/workload.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'falco-ml-learning-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -111,6 +111,19 @@ describe('learning normal on the job', () => {
     expect(await again.registry.reset('image:shop')).toBe(true);
     expect(again.registry.get('image:shop')?.state).toBe('learning');
     await again.registry.close();
+  });
+});
+
+describe('learning progress', () => {
+  it('is the slower of time and calls, and a period of no time does not end learning by itself', () => {
+    const w = new Workload('image:x', 1_000);
+    const options = { ...LEARNING_DEFAULTS, learnMs: 10_000, minEvents: 10 };
+    for (let i = 0; i < 5; i++) w.observe('c', 'read', options);
+    expect(w.progress(3_000, options)).toBeCloseTo(0.2);
+    expect(w.progress(20_000, options)).toBe(0.5);
+    // Started this very millisecond with no time period: calls decide (0/0 once made this NaN, which passed as done).
+    expect(w.progress(1_000, { ...options, learnMs: 0 })).toBe(0.5);
+    expect(w.maybeLearn(1_000, { ...options, learnMs: 0 })).toBeUndefined();
   });
 });
 
