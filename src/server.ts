@@ -62,7 +62,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   if (learning !== undefined) {
     app.get('/workloads', async () => ({ workloads: learning.list() }));
     app.get<{ Params: { key: string } }>('/workloads/:key', async (request, reply) => {
-      const found = learning.list().find((w) => w.key === request.params.key);
+      const found = learning.summary(request.params.key);
       return found ?? reply.code(404).send({ error: `no workload ${request.params.key}` });
     });
     app.post<{ Params: { key: string } }>('/workloads/:key/reset', async (request, reply) => {

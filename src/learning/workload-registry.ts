@@ -63,6 +63,8 @@ export class WorkloadRegistry {
   private readonly now: () => number;
   private readonly pending = new Set<Promise<void>>();
   private readonly scorers = new WeakMap<LoadedWindowModel, WorkloadScorer>();
+  /** Events each workload had at its last checkpoint: an idle workload is not rewritten (its kept calls can be MBs). */
+  private readonly checkpointed = new Map<Workload, number>();
   private lastCheckpointMs: number;
 
   private constructor(options: WorkloadRegistryOptions) {
@@ -125,6 +127,11 @@ export class WorkloadRegistry {
     return [...this.workloads.values()].map((w) => summarise(w, now, this.options.learning));
   }
 
+  summary(key: string): WorkloadSummary | undefined {
+    const w = this.workloads.get(key);
+    return w === undefined ? undefined : summarise(w, this.now(), this.options.learning);
+  }
+
   /** Counts per state, for the metrics. */
   counts(): Record<WorkloadState, number> {
     const counts = { learning: 0, detecting: 0 };
@@ -158,7 +165,13 @@ export class WorkloadRegistry {
     if (now - this.lastCheckpointMs >= (this.options.checkpointMs ?? 60_000)) {
       this.lastCheckpointMs = now;
       // Detecting workloads keep calls too when they re-learn on a schedule.
-      void this.saveAll((w) => w.state === 'learning' || this.options.learning.relearnMs !== undefined);
+      const collecting = (w: Workload): boolean => w.state === 'learning' || this.options.learning.relearnMs !== undefined;
+      const changed = (w: Workload): boolean => this.checkpointed.get(w) !== w.events;
+      void this.saveAll((w) => {
+        if (!collecting(w) || !changed(w)) return false;
+        this.checkpointed.set(w, w.events);
+        return true;
+      });
     }
   }
 

@@ -127,6 +127,30 @@ describe('learning progress', () => {
   });
 });
 
+describe('checkpoints', () => {
+  it('rewrites a learning workload only when it has seen calls since its last checkpoint', async () => {
+    const clock = { now: 0 };
+    const store = new ProfileStore(path.join(dir, 'checkpoints'));
+    const registry = await WorkloadRegistry.open({ keyMode: 'image', learning: { ...LEARNING_DEFAULTS, minEvents: 1_000_000 }, store, checkpointMs: 1000, now: () => clock.now });
+    const file = store.fileOf('image:shop');
+    const tickAndSettle = async (): Promise<void> => {
+      clock.now += 1000;
+      registry.tick();
+      await new Promise((r) => setTimeout(r, 100));
+    };
+    const workload = registry.forContainer('web-1', { 'container.image.repository': 'shop' });
+    workload.observe('web-1', 'read', registry.options.learning);
+    await tickAndSettle();
+    expect(existsSync(file)).toBe(true);
+    rmSync(file);
+    await tickAndSettle();
+    expect(existsSync(file)).toBe(false);
+    workload.observe('web-1', 'close', registry.options.learning);
+    await tickAndSettle();
+    expect((await store.load('image:shop'))?.events).toBe(2);
+  });
+});
+
 describe('a second opinion and re-learning', () => {
   /** A workload learned from request loops, with a controllable clock. */
   async function learned(options: { detectors?: ProfileKind[]; relearnMs?: number; secondOpinion?: LoadedWindowModel; store?: ProfileStore }) {
