@@ -163,7 +163,7 @@ export class Workload {
 
   private async learn(nowMs: number, options: LearningOptions, second: LoadedWindowModel | undefined): Promise<void> {
     const segments = this.segments();
-    this.setModel(await this.fit(segments, nowMs, options), nowMs, second && calibrate(second, segments, options));
+    this.setModel(await this.fit(segments, nowMs, options), nowMs, second && calibrateSecondOpinion(second, segments, options));
   }
 
   /**
@@ -179,7 +179,7 @@ export class Workload {
     const flaggedShare = segments.length === 0 ? 0 : flagged / segments.length;
     const outcome: RelearnOutcome = { atMs: nowMs, outcome: flaggedShare <= RELEARN_TOLERANCE * options.alertShare ? 'swapped' : 'kept', flaggedShare, segments: segments.length };
     if (outcome.outcome === 'swapped') {
-      this.setModel(await this.fit(segments, nowMs, options), nowMs, second && calibrate(second, segments, options));
+      this.setModel(await this.fit(segments, nowMs, options), nowMs, second && calibrateSecondOpinion(second, segments, options));
     } else {
       this.startPeriod(nowMs);
     }
@@ -278,7 +278,7 @@ export class Workload {
  * workload's learning segments. Undefined when nothing below 1 is quiet there (the model
  * finds this workload's normal behaviour as odd as anything): it then sits this workload out.
  */
-function calibrate(second: LoadedWindowModel, segments: readonly Replay[], options: LearningOptions): SecondOpinionCalibration | undefined {
+function calibrateSecondOpinion(second: LoadedWindowModel, segments: readonly Replay[], options: LearningOptions): SecondOpinionCalibration | undefined {
   const scores = segments.map((s) => windowScores(second.detector, s, second.file.window.stride, false));
   const quiet = withMargin(quietThreshold(scores, DEFAULT_ALERT_RULE, options.alertShare), options.margin);
   return quiet >= 1 ? undefined : { model: second.file.name, threshold: Math.max(second.file.alert.threshold, quiet) };
