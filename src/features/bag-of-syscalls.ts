@@ -59,26 +59,38 @@ export function countsToVector(spec: Pick<FeatureSpec, 'normalisation' | 'scalin
   return out;
 }
 
+/**
+ * `Math.log1p(c)` of small whole counts, computed once: window counts are whole numbers below the
+ * window size, and a window vector takes a log per vocabulary slot (880 on the built-in model),
+ * which under a profile of the feed bench was a sixth of the pipeline's scoring time. The table
+ * holds the very values `Math.log1p` returns, so vectors do not change.
+ */
+const LOG1P_TABLE = Float64Array.from({ length: 4096 }, (_, c) => Math.log1p(c));
+
+function log1pCount(c: number): number {
+  // Most slots are 0 (log1p keeps the sign of a zero, so it is returned as it is).
+  if (c === 0) return c;
+  return c > 0 && c < LOG1P_TABLE.length && Number.isInteger(c) ? LOG1P_TABLE[c] : Math.log1p(c);
+}
+
 /** Raw counts to the spec's normalisation (a new array; `calls` is the share denominator). */
 export function normaliseCounts(counts: ArrayLike<number>, calls: number, normalisation: Normalisation): Float64Array {
   const out = new Float64Array(counts.length);
   const total = calls > 0 ? calls : 1;
-  for (let j = 0; j < counts.length; j++) {
-    const c = counts[j];
-    switch (normalisation) {
-      case 'count':
-        out[j] = c;
-        break;
-      case 'share':
-        out[j] = c / total;
-        break;
-      case 'log':
-        out[j] = Math.log1p(c);
-        break;
-      case 'log-share':
-        out[j] = Math.log1p((1e4 * c) / total);
-        break;
-    }
+  // One loop per normalisation rather than a switch per slot.
+  switch (normalisation) {
+    case 'count':
+      for (let j = 0; j < counts.length; j++) out[j] = counts[j];
+      break;
+    case 'share':
+      for (let j = 0; j < counts.length; j++) out[j] = counts[j] / total;
+      break;
+    case 'log':
+      for (let j = 0; j < counts.length; j++) out[j] = log1pCount(counts[j]);
+      break;
+    case 'log-share':
+      for (let j = 0; j < counts.length; j++) out[j] = Math.log1p((1e4 * counts[j]) / total);
+      break;
   }
   return out;
 }

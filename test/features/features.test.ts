@@ -91,6 +91,13 @@ describe('bag of syscalls', () => {
     expected.forEach((v, i) => expect(out[i]).toBeCloseTo(v, 12));
   });
 
+  it('log normalisation is exactly Math.log1p of each count (whole counts come from a table)', () => {
+    const counts = [0, -0, 1, 2, 3, 249, 250, 4095, 4096, 10_000, 0.5, 2.25, -0.5, Number.NaN];
+    for (let c = 0; c < 5000; c += 7) counts.push(c);
+    const out = normaliseCounts(counts, 10, 'log');
+    counts.forEach((c, i) => expect(Object.is(out[i], Math.log1p(c))).toBe(true));
+  });
+
   it('min-max scaling maps training range to [0, 1] and clips far outliers', () => {
     const rows = [Float64Array.from([0, 10]), Float64Array.from([4, 10])];
     const scaling = fitScaling('minmax', rows, 2);
