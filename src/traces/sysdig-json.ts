@@ -254,13 +254,26 @@ function digitsValue(bytes: Uint8Array, start: number, end: number): number {
 /** Digits past which a time is converted through a string rather than in two parts. */
 const MAX_SPLIT_TIME_DIGITS = 24;
 
-/** The exact `bigint` of the decimal digits `bytes[start, end)`. */
-function digitsBigInt(bytes: Buffer, start: number, end: number): bigint {
-  const n = end - start;
-  if (n <= 15) return BigInt(digitsValue(bytes, start, end));
-  if (n > MAX_SPLIT_TIME_DIGITS) return BigInt(bytes.toString('latin1', start, end));
-  // Seconds and nanoseconds of a 19-digit time, each exact as a double.
-  return BigInt(digitsValue(bytes, start, end - 9)) * 1_000_000_000n + BigInt(digitsValue(bytes, end - 9, end));
+/**
+ * Exact `bigint`s of decimal digit runs (nanosecond times). A 19-digit time is taken as seconds
+ * and nanoseconds, each exact as a double; consecutive calls mostly fall in the same second, whose
+ * `bigint` is then reused, so a time costs one small `bigint` and one addition.
+ */
+class DigitsToBigInt {
+  private seconds = -1;
+  private secondsNs = 0n;
+
+  convert(bytes: Buffer, start: number, end: number): bigint {
+    const n = end - start;
+    if (n <= 15) return BigInt(digitsValue(bytes, start, end));
+    if (n > MAX_SPLIT_TIME_DIGITS) return BigInt(bytes.toString('latin1', start, end));
+    const seconds = digitsValue(bytes, start, end - 9);
+    if (seconds !== this.seconds) {
+      this.seconds = seconds;
+      this.secondsNs = BigInt(seconds) * 1_000_000_000n;
+    }
+    return this.secondsNs + BigInt(digitsValue(bytes, end - 9, end));
+  }
 }
 
 /**
@@ -401,6 +414,7 @@ const TYPE_CACHE_LIMIT = 1024;
 export class SysdigJsonParser implements LineParser {
   private readonly pairer: ThreadCallPairer;
   private readonly scanner = new ByteLineScanner();
+  private readonly times = new DigitsToBigInt();
   /** `evt.type` spellings read from bytes, by hash, with their canonical names. */
   private readonly types = new Map<number, { raw: string; canon: CanonicalName }>();
   /**
@@ -480,7 +494,7 @@ export class SysdigJsonParser implements LineParser {
       const f = TIME_FIELDS[k];
       const kind = kinds[f];
       // A digit run is exact either way (JSON.parse's safe integer, or its scanned digits).
-      if (kind === V_DIGITS) timeNs = digitsBigInt(bytes, starts[f], ends[f]);
+      if (kind === V_DIGITS) timeNs = this.times.convert(bytes, starts[f], ends[f]);
       else if (kind === V_STRING) timeNs = parseTimestamp(bytes.toString('latin1', starts[f], ends[f]));
       else if (kind === V_NUMBER) return false;
       // absent, null or boolean: the next key, as fastFieldTime
