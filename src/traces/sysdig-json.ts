@@ -16,6 +16,8 @@
  * above 2^53, so they are never taken from `JSON.parse`'s float: the fast path parses the line
  * with `JSON.parse` for structure and reads the time's digits straight from the text; when that
  * scan cannot find them (unusual spacing or escapes) the line is re-parsed with lossless-json.
+ * The feed reads most lines before decoding them (`parseBytes`, a byte scanner for flat objects
+ * that gives the same events and declines everything else to this path).
  * With a direction, enter and exit are paired per thread; without one, each object is a call.
  * Kept args: `evt.info` (or `evt.args`); for a Falco alert without them, the other output fields
  * as `key=value` pairs (`fd.name=/etc/passwd proc.cmdline=sh -c id`).
