@@ -32,15 +32,17 @@ export function fitScaling(kind: Scaling['kind'], rows: readonly Float64Array[],
  * anything in training still reads as "much higher" without swamping a linear model or MLP.
  */
 export function applyScaling(scaling: Scaling, vector: Float64Array): void {
+  if (scaling.kind === 'none') return;
+  for (let j = 0; j < vector.length; j++) vector[j] = scaleValue(scaling, j, vector[j]);
+}
+
+/** Slot `j`'s value `x` under a fitted scaling: what `applyScaling` writes there, one slot at a time. */
+export function scaleValue(scaling: Scaling, j: number, x: number): number {
   if (scaling.kind === 'minmax') {
-    const { min, max } = scaling;
-    for (let j = 0; j < vector.length; j++) {
-      const range = max[j] - min[j];
-      const v = range > 0 ? (vector[j] - min[j]) / range : vector[j] > max[j] ? 1 : 0;
-      vector[j] = v < -1 ? -1 : v > 2 ? 2 : v;
-    }
-  } else if (scaling.kind === 'standard') {
-    const { mean, std } = scaling;
-    for (let j = 0; j < vector.length; j++) vector[j] = std[j] > 0 ? (vector[j] - mean[j]) / std[j] : 0;
+    const range = scaling.max[j] - scaling.min[j];
+    const v = range > 0 ? (x - scaling.min[j]) / range : x > scaling.max[j] ? 1 : 0;
+    return v < -1 ? -1 : v > 2 ? 2 : v;
   }
+  if (scaling.kind === 'standard') return scaling.std[j] > 0 ? (x - scaling.mean[j]) / scaling.std[j] : 0;
+  return x;
 }

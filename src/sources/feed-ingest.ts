@@ -12,9 +12,8 @@
  */
 import type { SidecarMetrics } from '../sidecar/metrics.js';
 import { LineSplitter } from '../traces/line-splitter.js';
-import { sysdigJsonFormat } from '../traces/sysdig-json.js';
+import { SysdigJsonParser } from '../traces/sysdig-json.js';
 import type { SyscallEvent } from '../traces/syscall-event.js';
-import type { LineParser } from '../traces/trace-format.js';
 
 /** Where feed lines arrive; the `input` label of `inputsRejected`. */
 export type FeedInput = 'feed-socket' | 'feed-tcp' | 'feed-stdin' | 'feed-http' | 'feed-grpc';
@@ -82,7 +81,7 @@ const SAMPLE_CHARS = 200;
 export class FeedIngester {
   readonly stats: FeedStats = { lines: 0, events: 0, malformed: 0 };
   private readonly splitter: LineSplitter;
-  private readonly parser: LineParser;
+  private readonly parser: SysdigJsonParser;
   private readonly emit: (e: SyscallEvent) => void;
   /** Events since the last `flushCounts`: metrics are bumped once per chunk, not per event. */
   private pendingEvents = 0;
@@ -93,8 +92,8 @@ export class FeedIngester {
     private readonly options: FeedOptions,
     private readonly context: Readonly<Record<string, unknown>> = {},
   ) {
-    this.parser = sysdigJsonFormat.createParser({ keepArgs: options.keepArgs ?? FEED_DEFAULTS.keepArgs });
-    this.splitter = new LineSplitter(this.line, options.maxLineChars ?? FEED_DEFAULTS.maxLineChars);
+    this.parser = new SysdigJsonParser(options.keepArgs ?? FEED_DEFAULTS.keepArgs);
+    this.splitter = new LineSplitter(this.line, options.maxLineChars ?? FEED_DEFAULTS.maxLineChars, this.byteLine);
     const onEvent = options.onEvent;
     this.emit = (e) => {
       this.pendingEvents++;
@@ -118,6 +117,13 @@ export class FeedIngester {
     this.flushCounts();
     return this.stats;
   }
+
+  /** Most lines are read from their bytes; a line the parser declines there comes back to `line` as text. */
+  private readonly byteLine = (bytes: Buffer, start: number, end: number): boolean => {
+    if (!this.parser.parseBytes(bytes, start, end, this.emit)) return false;
+    this.stats.lines++;
+    return true;
+  };
 
   private readonly line = (text: string, cut: boolean): void => {
     const lineNo = ++this.stats.lines;

@@ -22,6 +22,12 @@ function decode(bytes: Buffer): string {
   return isAscii(bytes) ? bytes.toString('ascii') : bytes.toString('utf8');
 }
 
+/**
+ * Offered each whole line of a byte chunk before it is decoded (`bytes[start, end)`, without its
+ * terminator); returns true when it took the line, false to have it decoded and passed to `OnLine`.
+ */
+export type OnByteLine = (bytes: Buffer, start: number, end: number) => boolean;
+
 /** Incremental splitter; call `push*` for each chunk, then `end()` once. */
 export class LineSplitter {
   /** Bytes after the last newline seen so far (the start of a line that continues). */
@@ -31,9 +37,14 @@ export class LineSplitter {
   private cut = false;
   private first = true;
 
+  /**
+   * @param onByteLine offered the lines of byte chunks first (the feed reads most lines from their
+   * bytes, which is cheaper than decoding them); lines it declines are decoded as usual
+   */
   constructor(
     private readonly onLine: OnLine,
     private readonly maxLineChars = MAX_LINE_CHARS,
+    private readonly onByteLine?: OnByteLine,
   ) {}
 
   /** A chunk of UTF-8 bytes. */
@@ -57,8 +68,27 @@ export class LineSplitter {
       this.tailBytes = undefined;
       start = firstNl + 1;
     }
-    if (start <= last) this.pushText(decode(buf.subarray(start, last + 1)));
+    if (start <= last) {
+      if (this.onByteLine !== undefined && !this.first && this.carry.length === 0 && !this.cut) this.offerLines(buf, start, last);
+      else this.pushText(decode(buf.subarray(start, last + 1)));
+    }
     if (last + 1 < buf.length) this.tailBytes = buf.subarray(last + 1);
+  }
+
+  /**
+   * The lines of `buf[start, last]` (`last` is a newline), each offered to `onByteLine` first. A
+   * declined line is decoded on its own, which gives the characters decoding the whole run would
+   * (a newline byte never sits inside a UTF-8 sequence), and goes the usual way (CR, length cut).
+   * A line longer in bytes than `maxLineChars` is not offered: it might be cut.
+   */
+  private offerLines(buf: Buffer, start: number, last: number): void {
+    const offer = this.onByteLine as OnByteLine;
+    while (start <= last) {
+      const nl = buf.indexOf(10, start);
+      const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
+      if (nl - start > this.maxLineChars || !offer(buf, start, end)) this.pushText(decode(buf.subarray(start, nl + 1)));
+      start = nl + 1;
+    }
   }
 
   /** A chunk of already decoded text. */

@@ -2,8 +2,7 @@ import type { SyscallEvent } from '../traces/syscall-event.js';
 import type { WindowPolicy } from './window-tracker.js';
 import type { FeatureSpec } from '../features/feature-spec.js';
 import { countsToVector } from '../features/bag-of-syscalls.js';
-import { createTokenizer } from '../features/tokens.js';
-import { slotLookup } from '../features/vocabulary.js';
+import { createSlotTokenizer } from '../features/slot-tokens.js';
 
 /** The bag of one stream's latest window: fed every call, read when the window closes. */
 export interface BagWindow {
@@ -27,8 +26,8 @@ export interface BagWindow {
  * which is what made 1,000 tracked containers take half a gigabyte.
  */
 export function createBagWindow(spec: FeatureSpec, policy: WindowPolicy): BagWindow {
-  const slotOf = slotLookup(spec.vocabulary);
-  const tokenizer = createTokenizer(spec.tokens);
+  // Slots, not token strings: the per-call path builds no string (see slot-tokens.ts).
+  const tokenizer = createSlotTokenizer(spec);
   const counts = new Float64Array(spec.vocabulary.length);
   const width = Math.max(1, Math.floor(spec.tokens.ngram)) + (spec.tokens.args ? 1 : 0);
   const spanNs = policy.kind === 'time' ? BigInt(Math.round(policy.spanMs * 1e6)) : 0n;
@@ -38,14 +37,6 @@ export function createBagWindow(spec: FeatureSpec, policy: WindowPolicy): BagWin
   let times = policy.kind === 'time' ? new BigInt64Array(capacity) : undefined;
   let head = 0;
   let length = 0;
-  let adding = 0;
-  let cursor = 0;
-  const emit = (token: string): void => {
-    const slot = slotOf(token);
-    if (slot < 0 || adding >= width) return;
-    ring[cursor + adding++] = slot;
-    counts[slot] += 1;
-  };
   const dropOldest = (): void => {
     const base = head * width;
     for (let i = 0; i < width; i++) {
@@ -77,10 +68,12 @@ export function createBagWindow(spec: FeatureSpec, policy: WindowPolicy): BagWin
         else grow();
       }
       const index = (head + length) % capacity;
-      cursor = index * width;
-      ring.fill(-1, cursor, cursor + width);
-      adding = 0;
-      if (!tokenizer.push(event, emit)) return false;
+      const cursor = index * width;
+      const written = tokenizer.push(event, ring, cursor, width);
+      if (written < 0) return false;
+      for (let i = 0; i < written; i++) counts[ring[cursor + i]] += 1;
+      // The ring slot may hold an older call's slots: -1 ends this call's list.
+      for (let i = written; i < width; i++) ring[cursor + i] = -1;
       length++;
       if (policy.kind === 'count') {
         if (length > policy.size) dropOldest();

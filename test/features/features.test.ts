@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createBagBuilder, countTokens, normaliseCounts } from '../../src/features/bag-of-syscalls.js';
+import { countsToVector, createBagBuilder, countTokens, normaliseCounts } from '../../src/features/bag-of-syscalls.js';
 import { fitFeatureSpec, vectorize } from '../../src/features/extract.js';
-import { UNKNOWN_TOKEN, type FeatureSpec } from '../../src/features/feature-spec.js';
+import { UNKNOWN_TOKEN, type FeatureSpec, type Scaling } from '../../src/features/feature-spec.js';
 import { applyScaling, fitScaling } from '../../src/features/scaling.js';
 import { argumentToken, createTokenizer } from '../../src/features/tokens.js';
 import { buildVocabulary } from '../../src/features/vocabulary.js';
 import type { SyscallEvent } from '../../src/traces/syscall-event.js';
+import { createRandom } from '../../src/util/random.js';
 
 const call = (name: string, tid?: number, args?: string): SyscallEvent => ({ name, kind: 'syscall', ...(tid === undefined ? {} : { tid }), ...(args === undefined ? {} : { args }) });
 const other = (name: string): SyscallEvent => ({ name, kind: 'other' });
@@ -89,6 +90,38 @@ describe('bag of syscalls', () => {
   ] as const)('normalises by %s', (normalisation, expected) => {
     const out = normaliseCounts([1, 3, 1, 1], 6, normalisation);
     expected.forEach((v, i) => expect(out[i]).toBeCloseTo(v, 12));
+  });
+
+  it('log normalisation is exactly Math.log1p of each count (whole counts come from a table)', () => {
+    const counts = [0, -0, 1, 2, 3, 249, 250, 4095, 4096, 10_000, 0.5, 2.25, -0.5, Number.NaN];
+    for (let c = 0; c < 5000; c += 7) counts.push(c);
+    const out = normaliseCounts(counts, 10, 'log');
+    counts.forEach((c, i) => expect(Object.is(out[i], Math.log1p(c))).toBe(true));
+  });
+
+  it('countsToVector equals normalising then scaling every slot, zero slots included', () => {
+    const random = createRandom(17);
+    const width = 300;
+    const some = (): number[] => Array.from({ length: width }, () => (random() < 0.2 ? 0 : random() * 5 - 1));
+    const min = some();
+    const max = min.map((m) => (random() < 0.2 ? m : m + random() * 4));
+    const scalings: Scaling[] = [{ kind: 'none' }, { kind: 'minmax', min, max }, { kind: 'standard', mean: some(), std: some().map(Math.abs) }];
+    for (const normalisation of ['count', 'share', 'log', 'log-share'] as const) {
+      for (const scaling of scalings) {
+        for (let trial = 0; trial < 20; trial++) {
+          // Mostly zeros, as in a window; a -0 and odd values now and then.
+          const counts = Float64Array.from({ length: width }, () => {
+            const r = random();
+            return r < 0.7 ? 0 : r < 0.72 ? -0 : r < 0.74 ? 0.5 + random() : r < 0.75 ? 5000 : Math.floor(random() * 40);
+          });
+          const calls = trial === 0 ? 0 : 1 + Math.floor(random() * 300);
+          const expected = normaliseCounts(counts, calls, normalisation);
+          applyScaling(scaling, expected);
+          const got = countsToVector({ normalisation, scaling }, counts, calls);
+          got.forEach((v, j) => expect(Object.is(v, expected[j]), `${normalisation} ${scaling.kind} slot ${j}`).toBe(true));
+        }
+      }
+    }
   });
 
   it('min-max scaling maps training range to [0, 1] and clips far outliers', () => {
