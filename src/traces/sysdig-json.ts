@@ -450,7 +450,13 @@ export class SysdigJsonParser implements LineParser {
 
     const canon = canonicalName(type);
     const event: SyscallEvent = { name: canon.name, kind: canon.kind };
-    const timeNs = this.time(text, fields, parsed);
+    let timeNs: bigint | undefined;
+    try {
+      timeNs = this.time(text, fields, parsed);
+    } catch (err) {
+      // The lossless re-parse refuses what JSON.parse lets pass (a key given twice): a bad line, not a crash of the feed.
+      return `invalid JSON (${err instanceof Error ? err.message : String(err)})`;
+    }
     if (timeNs !== undefined) event.timeNs = timeNs;
     const containerId = fields['container.id'];
     if (typeof containerId === 'string') event.containerId = containerId;
