@@ -4,6 +4,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { LEARNING_DEFAULTS } from '../src/learning/workload.js';
+import { WorkloadRegistry } from '../src/learning/workload-registry.js';
 import { loadWindowModelFile } from '../src/models/window-model-file.js';
 import { PolicyEngine, loadPolicyDir } from '../src/policy/index.js';
 import { DEFAULT_MODEL_PATH, DEFAULT_POLICIES_PATH } from '../src/sidecar/config.js';
@@ -139,25 +141,45 @@ function best(times: number[]): number {
   return Math.min(...times);
 }
 
-/** The whole sidecar behind the feed: built-in model and policies, alerts to a sink that drops them. */
-async function pipelineConsumer(): Promise<FeedConsumer> {
+/** A consumer, and what to do once the warm-up round has gone through it. */
+interface Case {
+  name: string;
+  consumer: FeedConsumer;
+  afterWarmup?: () => Promise<void>;
+}
+
+/**
+ * The whole sidecar behind the feed: built-in model and policies, alerts to a sink that drops
+ * them. With `learned`, serve's default: the workload learns from the warm-up round, and the
+ * timed rounds run with its learned profile beside the built-in model as a second opinion.
+ */
+async function pipelineCase(name: string, learned: boolean): Promise<Case> {
   const metrics = new SidecarMetrics({ defaultMetrics: false });
   const engine = new PolicyEngine(await loadPolicyDir(DEFAULT_POLICIES_PATH), { metrics });
   const sink: AlertSink = { name: 'null', pending: 0, send: () => undefined, close: async () => undefined };
-  const pipeline = new Pipeline({ model: await loadWindowModelFile(DEFAULT_MODEL_PATH), policies: () => engine, sink, metrics });
-  return (e) => pipeline.onEvent(e);
+  const model = await loadWindowModelFile(DEFAULT_MODEL_PATH);
+  const learning = learned ? await WorkloadRegistry.open({ keyMode: 'image', learning: { ...LEARNING_DEFAULTS, learnMs: 0, minEvents: 1 }, secondOpinion: model }) : undefined;
+  const pipeline = new Pipeline({ model, policies: () => engine, sink, metrics, ...(learning === undefined ? {} : { learning }) });
+  const afterWarmup = async (): Promise<void> => {
+    pipeline.housekeeping();
+    await learning?.settled();
+    if (learning !== undefined && learning.counts().detecting === 0) throw new Error('the benchmark workload did not learn');
+  };
+  return { name, consumer: (e) => pipeline.onEvent(e), afterWarmup };
 }
 
 /**
  * Feed throughput with a no-op consumer and with the whole sidecar pipeline behind it (windows,
- * the built-in model every 100 calls per container, policies), against two baselines in the same
+ * the built-in model every 50 calls per container, policies; and serve's default, a learned
+ * workload with the built-in model as a second opinion), against two baselines in the same
  * run: a bare read-split-`JSON.parse` of the same bytes over a unix socket, and in memory.
  */
 export async function run(): Promise<void> {
   const { bytes, events, source } = await buildFeed();
-  const consumers: [string, FeedConsumer][] = [
-    ['no-op consumer', () => undefined],
-    ['whole sidecar pipeline', await pipelineConsumer()],
+  const consumers: Case[] = [
+    { name: 'no-op consumer', consumer: () => undefined },
+    await pipelineCase('whole sidecar pipeline, --no-learn', false),
+    await pipelineCase('whole sidecar pipeline, learned workload + second opinion (serve default)', true),
   ];
   const dir = await mkdtemp(path.join(os.tmpdir(), 'fml-bench-feed-'));
   try {
@@ -167,10 +189,13 @@ export async function run(): Promise<void> {
     // One warm-up round, then the best of REPEATS: the least disturbed run on a shared machine.
     for (let i = 0; i <= REPEATS; i++) {
       const f = [];
-      for (const [c, [, consumer]] of consumers.entries()) f.push(await timeFeed(path.join(dir, `feed-${c}-${i}.sock`), bytes, events, consumer));
+      for (const [c, { consumer }] of consumers.entries()) f.push(await timeFeed(path.join(dir, `feed-${c}-${i}.sock`), bytes, events, consumer));
       const b = await timeBareSocket(path.join(dir, `bare-${i}.sock`), bytes, events);
       const m = timeBareMemory(bytes);
-      if (i === 0) continue;
+      if (i === 0) {
+        for (const { afterWarmup } of consumers) await afterWarmup?.();
+        continue;
+      }
       f.forEach((t, c) => feed[c].push(t));
       bareSocket.push(b);
       bareMemory.push(m);
@@ -184,13 +209,13 @@ export async function run(): Promise<void> {
         `bare in-memory split-JSON.parse:   ${Math.round(memoryRate).toLocaleString('en')} events/s\n`,
     );
     const figures: Record<string, number> = {};
-    for (const [c, [name]] of consumers.entries()) {
+    for (const [c, { name }] of consumers.entries()) {
       const rate = events / best(feed[c]);
       process.stdout.write(
         `feed over unix socket, ${name}: ${Math.round(rate).toLocaleString('en')} events/s, ${(mb / best(feed[c])).toFixed(0)} MB/s; ` +
           `ratio ${(rate / socketRate).toFixed(2)} to the socket baseline (target >= 0.5), ${(rate / memoryRate).toFixed(2)} to the in-memory one\n`,
       );
-      const key = c === 0 ? 'noop' : 'pipeline';
+      const key = ['noop', 'pipeline', 'learnedPipeline'][c];
       figures[`${key}EventsPerSec`] = Math.round(rate);
       figures[`${key}RatioToSocketBaseline`] = Number((rate / socketRate).toFixed(2));
       figures[`${key}RatioToMemoryBaseline`] = Number((rate / memoryRate).toFixed(2));
