@@ -88,7 +88,7 @@ export async function startSidecar(config: ServeConfig, io: { stdout?: Writable;
   const housekeeping = setInterval(() => pipeline.housekeeping(), HOUSEKEEPING_MS).unref();
   const address = app.server.address();
   const url = typeof address === 'object' && address !== null ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : String(address);
-  logger.info({ url, grpcOutput: grpcOutput?.address, grpcInput: config.grpcInput === undefined ? undefined : describeGrpcAddress(config.grpcInput.address), model: model.file.name, window: model.file.window, threshold: model.file.alert.threshold, policies: config.policies, sink: config.sidekick ?? 'stdout' }, 'falco-ml sidecar ready');
+  logger.info({ url, grpcOutput: grpcOutput?.address, grpcInput: config.grpcInput === undefined ? undefined : describeGrpcAddress(config.grpcInput.address), model: model.file.name, window: model.file.window, threshold: model.file.alert.threshold, learn: config.learn ? { detectors: config.learnDetectors, secondOpinion: config.secondOpinion, profiles: config.profilesDir } : false, policies: config.policies, sink: config.sidekick ?? 'stdout' }, 'falco-ml sidecar ready');
   return {
     url,
     ...(grpcOutput === undefined ? {} : { grpcOutput: grpcOutput.address }),
