@@ -64,7 +64,7 @@ export class WorkloadRegistry {
   private readonly pending = new Set<Promise<void>>();
   private readonly scorers = new WeakMap<LoadedWindowModel, WorkloadScorer>();
   /** Events each workload had at its last checkpoint: an idle workload is not rewritten (its kept calls can be MBs). */
-  private readonly checkpointed = new Map<Workload, number>();
+  private readonly checkpointed = new WeakMap<Workload, number>();
   private lastCheckpointMs: number;
 
   private constructor(options: WorkloadRegistryOptions) {
