@@ -58,19 +58,20 @@ export function anyWindowDetector(members: readonly ThresholdedDetector[]): Wind
     createState() {
       const states = members.map((m) => m.detector.createState());
       let seen = 0;
+      // The member that scores highest (each member scored once: a classifier's score builds its vector).
+      let top = 0;
       const best = (): number => {
         const anyFull = seen >= shortest;
-        let at = 0;
         let high = -1;
         for (let i = 0; i < states.length; i++) {
           if (anyFull && seen < members[i].detector.windowSize) continue;
           const s = calibrate(states[i].score(), members[i].threshold);
           if (s > high) {
             high = s;
-            at = i;
+            top = i;
           }
         }
-        return at;
+        return high;
       };
       return {
         push(event) {
@@ -79,11 +80,11 @@ export function anyWindowDetector(members: readonly ThresholdedDetector[]): Wind
           if (used) seen++;
           return used;
         },
-        score() {
-          const at = best();
-          return calibrate(states[at].score(), members[at].threshold);
+        score: best,
+        explain: (n) => {
+          best();
+          return states[top].explain(n);
         },
-        explain: (top) => states[best()].explain(top),
       };
     },
     toBody: () => ({ type: 'any', members: members.map((m) => ({ detector: m.detector.toBody(), threshold: m.threshold })) }),
