@@ -9,7 +9,12 @@ export type WorkloadState = 'learning' | 'detecting';
 
 /** How a workload learns its normal behaviour; every value has a documented default. */
 export interface LearningOptions {
-  /** Normal-profile detectors learned per workload; with more than one, a window alerts when any of them would. @default ['novelty', 'stide'] */
+  /**
+   * Normal-profile detectors learned per workload; with more than one, a window alerts when any
+   * of them would. Novelty alone by default: adding STIDE changed no figure on either recorder's
+   * data (`evaluate --protocol learn`, README) and costs a hash probe per call.
+   * @default ['novelty']
+   */
   detectors: readonly ProfileKind[];
   /** Learning lasts at least this long (wall clock from the first event). @default 1 hour */
   learnMs: number;
@@ -32,7 +37,7 @@ export interface LearningOptions {
 }
 
 export const LEARNING_DEFAULTS: Readonly<LearningOptions> = Object.freeze({
-  detectors: Object.freeze(['novelty', 'stide'] as const),
+  detectors: Object.freeze(['novelty'] as const),
   learnMs: 3_600_000,
   minEvents: 200_000,
   maxCalls: 2_000_000,

@@ -117,8 +117,7 @@ describe.skipIf(!HAS_SHARED_DATA)('falco-ml serve --learn, end to end', () => {
       };
       const learnedCalls = async (key: string): Promise<string[]> => {
         const body = (await new ProfileStore(profilesDir).load(key))?.model?.detector;
-        const novelty = body?.type === 'any' ? body.members.find((m) => m.detector.type === 'profile' && m.detector.kind === 'novelty')?.detector : undefined;
-        return novelty?.type === 'profile' ? [...(novelty.params.calls as string[])].sort() : [];
+        return body?.type === 'profile' && body.kind === 'novelty' ? [...(body.params.calls as string[])].sort() : [];
       };
       const own = { wordpress: await callsOf(sysdig), strace: await callsOf(strace) };
       expect(own.wordpress).not.toEqual(own.strace);
@@ -132,7 +131,7 @@ describe.skipIf(!HAS_SHARED_DATA)('falco-ml serve --learn, end to end', () => {
       await new Promise((r) => setTimeout(r, 500));
       const anomalies = received.received.map((b) => (JSON.parse(b) as { output_fields: Record<string, string> }).output_fields);
       expect([...new Set(anomalies.map((f) => f['container.id']))]).toEqual(['wps-attack']);
-      expect(anomalies[0]['ml.model']).toMatch(/^novelty\+stide@image:wordpress-strace/);
+      expect(anomalies[0]['ml.model']).toMatch(/^novelty@image:wordpress-strace \+ xgb-windows$/);
     } finally {
       await s.stop();
       await received.stop();

@@ -22,7 +22,7 @@ describe('serve configuration', () => {
     expect(config.sidekick).toBeUndefined();
     expect(config.feedStdin).toBe(false);
     // Learning each workload's normal behaviour is the default way of working, with --model as a second opinion.
-    expect(config).toMatchObject({ learn: true, secondOpinion: true, learnDetectors: ['novelty', 'stide'] });
+    expect(config).toMatchObject({ learn: true, secondOpinion: true, learnDetectors: ['novelty'] });
     expect(config.relearnSeconds).toBeUndefined();
   });
 
