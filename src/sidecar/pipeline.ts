@@ -48,6 +48,8 @@ class WorkloadScoring implements ScoringState {
   /** What scores the container while its workload detects. */
   scorer: WorkloadScorer | undefined;
   private stream: ScoringState | undefined;
+  /** Calls the current stream has seen: it speaks once its window is full (or as its container goes). */
+  private streamCalls = 0;
   private generation = -1;
 
   constructor(
@@ -64,14 +66,20 @@ class WorkloadScoring implements ScoringState {
     if (this.generation !== workload.generation) {
       this.scorer = this.registry.scorer(workload);
       this.stream = this.scorer?.detector.createState();
+      this.streamCalls = 0;
       this.generation = workload.generation;
     }
-    this.stream?.push(event);
+    if (this.stream?.push(event) === true) this.streamCalls++;
     return true;
   }
 
   score(): number {
     return this.stream?.score() ?? 0;
+  }
+
+  /** Whether the scorer's window is full: a classifier's bag of 50 calls is not the 250-call bag it learned from. */
+  get full(): boolean {
+    return this.scorer !== undefined && this.streamCalls >= this.scorer.detector.windowSize;
   }
 
   explain(top: number): ReturnType<ScoringState['explain']> {
@@ -86,6 +94,8 @@ class ContainerState implements ScoringState {
   readonly learner: WorkloadScoring | undefined;
   private readonly scoring: ScoringState;
   private readonly history: WindowScore[] = [];
+  /** Set once a window of this container was scored; one that never was is scored as it goes. */
+  scored = false;
   private readonly historySize: number;
   private seen = 0;
 
@@ -112,6 +122,7 @@ class ContainerState implements ScoringState {
   }
 
   record(score: WindowScore): void {
+    this.scored = true;
     if (this.history.length === this.historySize) this.history.shift();
     this.history.push(score);
   }
@@ -141,6 +152,8 @@ export class Pipeline {
   private readonly tracker: WindowTracker<ContainerState>;
   private readonly now: () => number;
   private reportedForRoom = 0;
+  /** True while housekeeping evicts idle containers: their last window is scored even if not full. */
+  private evicting = false;
 
   constructor(options: PipelineOptions) {
     this.options = options;
@@ -188,7 +201,13 @@ export class Pipeline {
    * metrics up to date; call now and then (start.ts does every few seconds).
    */
   housekeeping(): void {
-    const evicted = this.tracker.evictIdle({ scoreUnfilled: true });
+    this.evicting = true;
+    let evicted: number;
+    try {
+      evicted = this.tracker.evictIdle({ scoreUnfilled: true, unscored: (state) => !state.scored });
+    } finally {
+      this.evicting = false;
+    }
     if (evicted > 0) this.options.metrics.streamsEvicted.inc({ reason: 'idle' }, evicted);
     this.options.learning?.tick();
     this.updateGauges();
@@ -223,6 +242,8 @@ export class Pipeline {
         state.forget();
         return;
       }
+      // The tracker closes a window every stride from the container's start; the scorer speaks once its own is full.
+      if (!learner.full && !this.evicting) return;
       if (context.model !== scorer.name || context.threshold !== scorer.threshold) {
         state.forget();
         context.model = scorer.name;

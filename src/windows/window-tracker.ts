@@ -129,15 +129,16 @@ export class WindowTracker<S extends StreamState> {
    * when events carry no time). Returns how many went. Call it now and then, not per event.
    * With `scoreUnfilled`, a stream that never filled a window gets its one window closed first:
    * a short-lived container (a one-shot exploit pod) is scored when it goes quiet, not never.
+   * `unscored` widens that to streams their owner never scored (windows it chose to skip).
    */
-  evictIdle(options: { scoreUnfilled?: boolean } = {}): number {
+  evictIdle(options: { scoreUnfilled?: boolean; unscored?: (state: S) => boolean } = {}): number {
     let evicted = 0;
     for (const [key, entry] of this.entries) {
       const idle =
         entry.lastNs !== undefined && this.latestNs !== undefined ? this.latestNs - entry.lastNs > this.idleNs : this.tick - entry.lastTick > this.options.idleCalls;
       // Entries are in activity order: the first one still active ends the scan.
       if (!idle) break;
-      if (options.scoreUnfilled === true && this.neverClosed(entry)) this.close(key, entry);
+      if (options.scoreUnfilled === true && (this.neverClosed(entry) || options.unscored?.(entry.state) === true)) this.close(key, entry);
       this.entries.delete(key);
       evicted++;
     }

@@ -167,8 +167,11 @@ describe('a second opinion and re-learning', () => {
     const sent: FalcoAlert[] = [];
     const sink: AlertSink = { name: 'memory', pending: 0, send: (a) => sent.push(a), close: async () => undefined };
     const pipeline = new Pipeline({ model: await loadWindowModelFile(DEFAULT_MODEL_PATH), learning: registry, policies: () => engine, sink, metrics, now: () => clock.now });
-    feed(pipeline, requestLoop(1, 400), 'web-1', 'shop');
-    feed(pipeline, requestLoop(2, 400), 'web-2', 'shop');
+    // Timed (from 0 s), so idle eviction can tell these learning containers have gone quiet.
+    const timed = (calls: Int32Array, containerId: string): void =>
+      calls.forEach((id, i) => pipeline.onEvent({ name: callName(id), kind: 'syscall', tid: 1, containerId, containerImage: 'shop', timeNs: BigInt(i) * 1000n }));
+    timed(requestLoop(1, 400), 'web-1');
+    timed(requestLoop(2, 400), 'web-2');
     pipeline.housekeeping();
     await registry.settled();
     const anomalies = (): unknown[] => sent.filter((a) => a.output_fields['ml.verdict'] === 'anomaly').map((a) => a.output_fields['container.id']);
@@ -187,6 +190,19 @@ describe('a second opinion and re-learning', () => {
 
   const asModel = (detector: WindowDetector, name: string, threshold: number): LoadedWindowModel =>
     parseWindowModelFile(windowModelFile(detector, { threshold, k: 1, n: 1, cooldownWindows: 20 }, 20, { data: 'toy', dataSha256: '', recordings: 1, attacks: 0, seed: 1, createdAt: new Date(0).toISOString(), versions: {} }, name), name);
+
+  it("scores a container once its scorer's window is full, and a shorter-lived one as it goes", async () => {
+    const { pipeline, anomalies } = await learned({ detectors: ['novelty'] });
+    const timed = (calls: Int32Array, containerId: string, atNs: bigint): void =>
+      calls.forEach((id, i) => pipeline.onEvent({ name: callName(id), kind: 'syscall', tid: 1, containerId, containerImage: 'shop', timeNs: atNs + BigInt(i) * 1000n }));
+    // 61 calls with a foreign one: the tracker closes windows at 20, 40 and 60 calls, but novelty's window is 100.
+    timed(Int32Array.from([...requestLoop(8, 1), ...ids('chmod'), ...requestLoop(9, 5)].slice(0, 61)), 'web-9', 1_000_000_000n);
+    expect(anomalies()).toEqual([]);
+    // Idle for longer than the pipeline's idle time: scored on its way out, the foreign call named.
+    timed(requestLoop(10, 3), 'web-10', 400_000_000_000n);
+    pipeline.housekeeping();
+    expect(anomalies()).toEqual(['web-9']);
+  });
 
   it('scores with the profile and the second opinion side by side: either one makes a window anomalous', async () => {
     // Known calls in an order never seen: the learned call set cannot tell, the second opinion (3-call sequences) can.
