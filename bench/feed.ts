@@ -60,6 +60,8 @@ async function buildFeed(): Promise<{ bytes: Buffer; events: number; source: str
         tid: e.tid ?? 335_855 + (i % 17),
         processName: e.processName ?? 'apache2',
         containerName: e.containerName ?? 'wordpress',
+        // What the feed rule sends and learned workloads are keyed by: every recording is a container of one image.
+        containerImage: e.containerImage ?? 'wordpress',
         timeNs: BASE_TIME_NS + BigInt(i) * 1_733n,
       }),
     );

@@ -21,15 +21,17 @@ export function workloadName(pod: string): string {
  * - `image`: the image repository (`wordpress`, `docker.io/library/wordpress`), tag dropped;
  * - `k8s`: `namespace/workload` from the pod name, falling back to the image outside Kubernetes;
  * - `container`: the container id itself (one profile per container, lost with it).
- * Without the fields a mode needs, the container id is the key, so nothing is ever mixed up.
+ * Undefined when the feed gives none of the fields the mode needs: such a container belongs to
+ * no workload (a profile keyed by its id could serve no other container, and a file per
+ * container id would pile up on disk as containers come and go).
  */
-export function workloadKey(mode: WorkloadKeyMode, containerId: string, fields: Readonly<Record<string, string>>): string {
+export function workloadKey(mode: WorkloadKeyMode, containerId: string, fields: Readonly<Record<string, string>>): string | undefined {
   const image = fields['container.image.repository'];
   if (mode === 'k8s') {
     const ns = fields['k8s.ns.name'];
     const pod = fields['k8s.pod.name'];
     if (ns !== undefined && pod !== undefined) return `k8s:${ns}/${workloadName(pod)}`;
   }
-  if (mode !== 'container' && image !== undefined && image !== '') return `image:${image}`;
-  return `container:${containerId}`;
+  if (mode === 'container') return `container:${containerId}`;
+  return image !== undefined && image !== '' ? `image:${image}` : undefined;
 }

@@ -80,9 +80,10 @@ export class WorkloadRegistry {
     return registry;
   }
 
-  /** The workload of a container, created (learning) the first time its key is seen. */
-  forContainer(containerId: string, fields: Readonly<Record<string, string>>): Workload {
+  /** The workload of a container, created (learning) the first time its key is seen; undefined for a container the feed does not identify. */
+  forContainer(containerId: string, fields: Readonly<Record<string, string>>): Workload | undefined {
     const key = workloadKey(this.options.keyMode, containerId, fields);
+    if (key === undefined) return undefined;
     let workload = this.workloads.get(key);
     if (workload === undefined) {
       workload = new Workload(key, this.now());

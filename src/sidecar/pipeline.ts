@@ -41,10 +41,13 @@ export interface PipelineOptions {
 /**
  * Scores a container with its workload's learned profile: feeds the workload's learning while
  * it learns, and a stream of the learned detector once it detects (a new stream whenever the
- * workload's model changes: learned, imported or reset).
+ * workload's model changes: learned, imported or reset). A container the feed does not identify
+ * (no image, no pod) belongs to no workload and is scored by the shipped model alone.
  */
 class WorkloadScoring implements ScoringState {
   workload: Workload | undefined;
+  /** Whether the container's workload was looked up (on its first call). */
+  private resolved = false;
   /** What scores the container while its workload detects. */
   scorer: WorkloadScorer | undefined;
   private stream: ScoringState | undefined;
@@ -56,12 +59,26 @@ class WorkloadScoring implements ScoringState {
     private readonly registry: WorkloadRegistry,
     private readonly containerId: string,
     private readonly fields: Readonly<Record<string, string>>,
+    private readonly shipped: LoadedWindowModel,
   ) {}
 
   push(event: SyscallEvent): boolean {
     if (event.kind !== 'syscall') return false;
-    // Resolved on the first call, once the feed has said which image (or pod) this container runs.
-    const workload = (this.workload ??= this.registry.forContainer(this.containerId, this.fields));
+    if (!this.resolved) {
+      // On the first call, once the feed has said which image (or pod) this container runs.
+      this.resolved = true;
+      this.workload = this.registry.forContainer(this.containerId, this.fields);
+      if (this.workload === undefined) {
+        const { file, detector } = this.shipped;
+        this.scorer = { name: file.name, detector, threshold: file.alert.threshold, windowSize: file.window.size };
+        this.stream = detector.createState();
+      }
+    }
+    const workload = this.workload;
+    if (workload === undefined) {
+      if (this.stream?.push(event) === true) this.streamCalls++;
+      return true;
+    }
     workload.observe(this.containerId, event.name, this.registry.options.learning);
     if (this.generation !== workload.generation) {
       this.scorer = this.registry.scorer(workload);
@@ -102,7 +119,7 @@ class ContainerState implements ScoringState {
   constructor(containerId: string, model: LoadedWindowModel, registry: WorkloadRegistry | undefined, historySize: number) {
     this.historySize = historySize;
     this.context = { containerId, fields: {}, scores: this.history, threshold: model.file.alert.threshold, model: model.file.name };
-    this.learner = registry === undefined ? undefined : new WorkloadScoring(registry, containerId, this.context.fields);
+    this.learner = registry === undefined ? undefined : new WorkloadScoring(registry, containerId, this.context.fields, model);
     this.scoring = this.learner ?? model.detector.createState();
   }
 
@@ -233,9 +250,9 @@ export class Pipeline {
     const { metrics } = this.options;
     let windowSize = this.options.model.file.window.size;
     const learner = state.learner;
-    if (learner?.workload !== undefined) {
+    if (learner !== undefined) {
       const { context } = state;
-      context.state = learner.workload.state;
+      if (learner.workload !== undefined) context.state = learner.workload.state;
       const scorer = learner.scorer;
       if (scorer === undefined) {
         // Nothing to score against yet: no scores, so no anomaly and no confirmed verdicts.

@@ -31,7 +31,9 @@ describe('workload identity', () => {
     expect(workloadKey('k8s', 'c1', fields)).toBe('k8s:blog/wp');
     expect(workloadKey('container', 'c1', fields)).toBe('container:c1');
     expect(workloadKey('k8s', 'c1', { 'container.image.repository': 'nginx' })).toBe('image:nginx');
-    expect(workloadKey('image', 'c1', {})).toBe('container:c1');
+    // Unidentified containers belong to no workload (a profile per container id would pile up on disk).
+    expect(workloadKey('image', 'c1', {})).toBeUndefined();
+    expect(workloadKey('k8s', 'c1', {})).toBeUndefined();
     expect(workloadName('db-0')).toBe('db');
     expect(workloadName('fluentd-8x7kq')).toBe('fluentd');
   });
@@ -95,6 +97,18 @@ describe('learning normal on the job', () => {
     await registry.close();
   });
 
+  it('scores a container the feed does not identify with the shipped model, and learns no workload for it', async () => {
+    const { pipeline, registry, sent } = await learningPipeline(path.join(dir, 'unidentified'));
+    const calls = requestLoop(11, 300);
+    calls.forEach((id) => pipeline.onEvent({ name: callName(id), kind: 'syscall', tid: 1, containerId: 'anon-1' }));
+    pipeline.onFalcoAlert(falcoAlert('anon-1'));
+    expect(registry.list()).toEqual([]);
+    const fields = sent[0].output_fields;
+    expect(fields).toMatchObject({ 'ml.verdict': 'signature', 'ml.model': 'xgb-windows', 'ml.window_events': 250 });
+    expect(fields['ml.state']).toBeUndefined();
+    await registry.close();
+  });
+
   it('keeps state across a restart, in the middle of learning and once detecting', async () => {
     const { registry } = await learningPipeline(storeDir);
     const shop = registry.get('image:shop');
@@ -138,7 +152,7 @@ describe('checkpoints', () => {
       registry.tick();
       await new Promise((r) => setTimeout(r, 100));
     };
-    const workload = registry.forContainer('web-1', { 'container.image.repository': 'shop' });
+    const workload = registry.forContainer('web-1', { 'container.image.repository': 'shop' }) as Workload;
     workload.observe('web-1', 'read', registry.options.learning);
     await tickAndSettle();
     expect(existsSync(file)).toBe(true);
