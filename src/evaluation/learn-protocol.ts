@@ -15,6 +15,7 @@ import { DEFAULT_MODEL_PATH, DEFAULT_POLICIES_PATH } from '../sidecar/config.js'
 import { SidecarMetrics } from '../sidecar/metrics.js';
 import { Pipeline } from '../sidecar/pipeline.js';
 import { readTraceFile } from '../traces/read-trace.js';
+import { precisionRecallF1 } from './metrics.js';
 import { protocolFolds, type Fold } from './protocols.js';
 
 /**
@@ -82,15 +83,11 @@ class Tally {
   }
 
   result(detector: string, app: LearnedApp): LearnResult {
-    const precision = this.tp + this.fp > 0 ? this.tp / (this.tp + this.fp) : 0;
-    const recall = this.attacks > 0 ? this.tp / this.attacks : 0;
     return {
       detector,
       data: app.image,
       split: app.split,
-      precision,
-      recall,
-      f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0,
+      ...precisionRecallF1({ tp: this.tp, fp: this.fp, fn: this.attacks - this.tp }),
       normalAlertShare: this.normals > 0 ? this.fp / this.normals : 0,
       attacks: this.attacks,
       normals: this.normals,

@@ -41,12 +41,17 @@ export function confusion(scores: ArrayLike<number>, labels: ArrayLike<number>, 
   return c;
 }
 
+/** Precision, recall and F1 of confusion counts, 0 where undefined (scikit-learn's `zero_division=0`). */
+export function precisionRecallF1(c: Pick<Confusion, 'tp' | 'fp' | 'fn'>): { precision: number; recall: number; f1: number } {
+  const precision = c.tp + c.fp > 0 ? c.tp / (c.tp + c.fp) : 0;
+  const recall = c.tp + c.fn > 0 ? c.tp / (c.tp + c.fn) : 0;
+  return { precision, recall, f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0 };
+}
+
 /** Precision, recall, F1 (0 where undefined, as scikit-learn's `zero_division=0`) and ROC AUC. */
 export function computeMetrics(scores: ArrayLike<number>, labels: ArrayLike<number>, threshold: Thresholds, positive: PositiveClass): Metrics {
   const c = confusion(scores, labels, threshold, positive);
-  const precision = c.tp + c.fp > 0 ? c.tp / (c.tp + c.fp) : 0;
-  const recall = c.tp + c.fn > 0 ? c.tp / (c.tp + c.fn) : 0;
-  const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+  const { precision, recall, f1 } = precisionRecallF1(c);
   const positiveScores = positive === 'attack' ? Array.from(scores) : Array.from(scores, (s) => 1 - s);
   const positiveLabels = Array.from(labels, (l) => (positive === 'attack' ? l : 1 - l));
   return { positive, ...c, precision, recall, f1, auc: rocAuc(positiveScores, positiveLabels) };

@@ -3,6 +3,7 @@ import { AlertState, quietThreshold, type AlertRule } from '../detectors/alert-r
 import type { ProfileContribution } from '../detectors/normal-profile.js';
 import { assignFolds } from '../models/threshold.js';
 import { median } from '../util/stats.js';
+import { precisionRecallF1 } from './metrics.js';
 import { protocolFolds } from './protocols.js';
 import { ANY_THRESHOLD, anyWindowDetector, type WindowDetector } from '../detectors/window-detector.js';
 import { readReplay, replayWindows, type DetectorTrainer, type Replay } from './window-detectors.js';
@@ -180,16 +181,12 @@ function summarise(detector: string, split: 'study' | 'group-out', outcomes: rea
   const normals = outcomes.filter((o) => o.label === 0);
   const tp = attacks.filter((o) => o.alerts > 0).length;
   const fp = normals.filter((o) => o.alerts > 0).length;
-  const precision = tp + fp > 0 ? tp / (tp + fp) : 0;
-  const recall = attacks.length > 0 ? tp / attacks.length : 0;
   const normalCalls = normals.reduce((s, o) => s + o.calls, 0);
   const delays = attacks.filter((o) => o.firstAlert !== null).map((o) => o.firstAlert as number);
   return {
     detector,
     split,
-    precision,
-    recall,
-    f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0,
+    ...precisionRecallF1({ tp, fp, fn: attacks.length - tp }),
     normalAlertShare: normals.length > 0 ? fp / normals.length : 0,
     falseAlertsPerMillion: normalCalls > 0 ? (normals.reduce((s, o) => s + o.alerts, 0) * 1e6) / normalCalls : 0,
     medianCallsToAlert: delays.length > 0 ? median(delays) : null,
