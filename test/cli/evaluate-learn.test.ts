@@ -1,25 +1,21 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/run-cli.js';
+import { loops, writeToyDataset, type ToyRecording } from '../helpers/toy-recordings.js';
 
-const LOOP = ['accept4', 'read', 'stat', 'openat', 'read', 'close', 'write', 'close'];
-const loops = (n: number): string[] => Array.from({ length: n }, () => LOOP).flat();
 const BURST = ['clone', 'execve', 'brk', 'arch_prctl', 'mmap', 'openat', 'read', 'close', 'exit_group', 'wait4'];
 
 /** Three plugins; normal runs serve files, attack runs do the same with a shell burst in the middle. */
-async function makeDataset(): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'fml-eval-learn-'));
-  await mkdir(path.join(dir, 'normal'));
-  await mkdir(path.join(dir, 'exec'));
-  for (const g of ['a', 'b', 'c']) {
-    for (const run of [1, 2]) {
-      await writeFile(path.join(dir, 'normal', `${g}-${run}.txt`), `${loops(120).join('\n')}\n`);
-      await writeFile(path.join(dir, 'exec', `${g}-${run}.txt`), `${[...loops(40), ...BURST, ...BURST, ...loops(40)].join('\n')}\n`);
-    }
-  }
-  return dir;
+function makeDataset(): Promise<string> {
+  return writeToyDataset(
+    ['a', 'b', 'c'].flatMap((g) =>
+      [1, 2].flatMap((run): ToyRecording[] => [
+        { label: 'normal', name: `${g}-${run}`, calls: loops(120) },
+        { label: 'exec', name: `${g}-${run}`, calls: [...loops(40), ...BURST, ...BURST, ...loops(40)] },
+      ]),
+    ),
+  );
 }
 
 /**
@@ -27,20 +23,24 @@ async function makeDataset(): Promise<string> {
  * with the study's split files (rows 0-3 train, 4-7 test).
  */
 async function makeApp(name: string, loop: string[], burst: string[]): Promise<string> {
-  const dir = path.join(await mkdtemp(path.join(tmpdir(), 'fml-eval-learn-')), name);
-  for (const sub of ['normal', 'exec', 'derived']) await mkdir(path.join(dir, sub), { recursive: true });
+  const runs = [1, 2, 3, 4];
+  const dir = await writeToyDataset(
+    runs.flatMap((run): ToyRecording[] => [
+      { label: 'normal', name: `app-${run}`, calls: loops(300, loop) },
+      { label: 'exec', name: `app-${run}`, calls: [...loops(100, loop), ...burst, ...loops(100, loop)] },
+    ]),
+    name,
+  );
   const rows: string[] = [];
   const split: string[] = [];
-  for (let run = 1; run <= 4; run++) {
-    const lines = (n: number): string[] => Array.from({ length: n }, () => loop).flat();
-    await writeFile(path.join(dir, 'normal', `app-${run}.txt`), `${lines(300).join('\n')}\n`);
-    await writeFile(path.join(dir, 'exec', `app-${run}.txt`), `${[...lines(100), ...burst, ...lines(100)].join('\n')}\n`);
+  for (const run of runs) {
     for (const [t, cls, folder] of [[1, 'normal', 'normal'], [0, 'attack', 'exec']] as const) {
       const id = rows.length;
       rows.push(`${id},${t},${cls},${folder}/app-${run}.txt`);
       split.push(`${id},${t},${run <= 2 ? 'train' : 'test'}`);
     }
   }
+  await mkdir(path.join(dir, 'derived'));
   await writeFile(path.join(dir, 'derived', 'histogramas_row_to_file.csv'), `id,t,class,file\n${rows.join('\n')}\n`);
   await writeFile(path.join(dir, 'derived', 'split_seed42.csv'), `id,t,split\n${split.join('\n')}\n`);
   return dir;

@@ -1,24 +1,9 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ONLINE_DEFAULTS } from '../../src/evaluation/online-defaults.js';
 import { runCli } from '../helpers/run-cli.js';
+import { writeShortAttackDataset } from '../helpers/toy-recordings.js';
 
-const LOOP = ['accept4', 'read', 'stat', 'openat', 'read', 'close', 'write', 'close'];
-const loops = (n: number): string[] => Array.from({ length: n }, () => LOOP).flat();
 
-/** Three plugins; normal runs of 400 calls, attack runs of 60 calls (shorter than any window) ending in a burst. */
-async function makeDataset(): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'fml-eval-online-'));
-  await mkdir(path.join(dir, 'normal'));
-  await mkdir(path.join(dir, 'exec'));
-  for (const g of ['a', 'b', 'c']) {
-    await writeFile(path.join(dir, 'normal', `${g}-1.txt`), `${loops(50).join('\n')}\n`);
-    await writeFile(path.join(dir, 'exec', `${g}-1.txt`), `${[...loops(7), 'clone', 'execve', 'wait4', 'mkdir'].join('\n')}\n`);
-  }
-  return dir;
-}
 
 interface OnlineJson {
   settings: Record<string, unknown>;
@@ -27,7 +12,7 @@ interface OnlineJson {
 
 describe('evaluate --protocol online flags', () => {
   it('echoes the documented defaults and scores full windows only unless --flush', async () => {
-    const dir = await makeDataset();
+    const dir = await writeShortAttackDataset();
     const base = ['evaluate', '--data', dir, '--protocol', 'online', '--split', 'group-out', '--detectors', 'stide', '--stride', '25', '--json', '--quiet'];
     const quiet = await runCli(base);
     expect(quiet.code, quiet.stderr).toBe(0);
@@ -51,7 +36,7 @@ describe('evaluate --protocol online flags', () => {
   });
 
   it('passes the training knobs through and rejects bad ones', async () => {
-    const dir = await makeDataset();
+    const dir = await writeShortAttackDataset();
     const r = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--split', 'group-out', '--detectors', 'dt', '--window', '40', '--stride', '10', '--mil-rounds', '1', '--witness-share', '0.5', '--vocabulary', 'all', '--k', '2', '--n', '3', '--json', '--quiet']);
     expect(r.code, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as OnlineJson).settings).toMatchObject({ window: 40, milRounds: 1, witnessShare: 0.5, vocabulary: 'all', k: 2, n: 3 });

@@ -1,31 +1,23 @@
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../../src/datasets/dataset.js';
 import { callId } from '../../src/detectors/normal-profile.js';
 import { runOnlineProtocol, windowScores, withMargin, type OnlineOptions } from '../../src/evaluation/online.js';
 import { profileTrainer, supervisedTrainer, type DetectorTrainer } from '../../src/evaluation/window-detectors.js';
 import { DEFAULT_FEATURE_OPTIONS } from '../../src/models/train.js';
-
-const LOOP = ['accept4', 'read', 'stat', 'openat', 'read', 'close', 'write', 'close'];
-const loops = (n: number): string[] => Array.from({ length: n }, () => LOOP).flat();
+import { loops, writeShortAttackDataset, writeToyDataset, type ToyRecording } from '../helpers/toy-recordings.js';
 
 /**
  * Three groups (a, b, c), each with one normal and one attack recording of the same request
  * loop. Attacks insert clone/execve/wait4 after call 200; c's normal run has one odd mkdir
  * after call 296. Everything the protocol reports follows by hand (see the test).
  */
-async function makeDataset(): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'fml-online-'));
-  await mkdir(path.join(dir, 'normal'));
-  await mkdir(path.join(dir, 'exec'));
-  for (const g of ['a', 'b', 'c']) {
-    const normal = g === 'c' ? [...loops(37), 'mkdir', ...loops(13)] : loops(50);
-    await writeFile(path.join(dir, 'normal', `${g}-1.txt`), `${normal.join('\n')}\n`);
-    await writeFile(path.join(dir, 'exec', `${g}-1.txt`), `${[...loops(25), 'clone', 'execve', 'wait4', ...loops(25)].join('\n')}\n`);
-  }
-  return dir;
+function makeDataset(): Promise<string> {
+  return writeToyDataset(
+    ['a', 'b', 'c'].flatMap((g): ToyRecording[] => [
+      { label: 'normal', name: `${g}-1`, calls: g === 'c' ? [...loops(37), 'mkdir', ...loops(13)] : loops(50) },
+      { label: 'exec', name: `${g}-1`, calls: [...loops(25), 'clone', 'execve', 'wait4', ...loops(25)] },
+    ]),
+  );
 }
 
 /** The protocol settings every case here uses: every 25 calls, alert on 1 of 1, cooldown 20. */
@@ -81,20 +73,8 @@ describe('online protocol', () => {
 });
 
 describe('online protocol: honest windows and thresholds', () => {
-  /** Normal runs of 400 calls; attack runs of 60 calls, shorter than any window, ending in the burst. */
-  async function makeShortAttacks(): Promise<string> {
-    const dir = await mkdtemp(path.join(tmpdir(), 'fml-online-short-'));
-    await mkdir(path.join(dir, 'normal'));
-    await mkdir(path.join(dir, 'exec'));
-    for (const g of ['a', 'b', 'c']) {
-      await writeFile(path.join(dir, 'normal', `${g}-1.txt`), `${loops(50).join('\n')}\n`);
-      await writeFile(path.join(dir, 'exec', `${g}-1.txt`), `${[...loops(7), 'clone', 'execve', 'wait4', 'mkdir'].join('\n')}\n`);
-    }
-    return dir;
-  }
-
   it('never flags a recording shorter than the window unless --flush is asked for', async () => {
-    const dataset = await loadDataset(await makeShortAttacks());
+    const dataset = await loadDataset(await writeShortAttackDataset());
     // STIDE windows of 100 calls: the 60-call attacks never fill one.
     const [quiet] = await runOnlineProtocol(dataset, settings(profileTrainer('stide')));
     expect(quiet.recall).toBe(0);

@@ -5,8 +5,8 @@ import { ONLINE_DEFAULTS } from '../../src/evaluation/online-defaults.js';
 import { replayEvent, supervisedTrainer, type Replay } from '../../src/evaluation/window-detectors.js';
 import { DEFAULT_FEATURE_OPTIONS } from '../../src/models/train.js';
 
-const LOOP = ['accept4', 'read', 'stat', 'openat', 'read', 'close', 'write', 'close'];
-const loops = (n: number): string[] => Array.from({ length: n }, () => LOOP).flat();
+import { loops } from '../helpers/toy-recordings.js';
+
 const replay = (id: string, label: 0 | 1, names: string[]): Replay => {
   const calls = Int32Array.from(names.map(callId));
   return { id, label, calls, tids: new Int32Array(calls.length).fill(-1) };
