@@ -6,7 +6,7 @@ import type { LoadedWindowModel } from '../models/window-model-file.js';
 import type { ContainerContext, PolicyEngine, WindowScore } from '../policy/types.js';
 import type { AlertSink } from '../sinks/alert-sink.js';
 import type { SyscallEvent } from '../traces/syscall-event.js';
-import { WindowTracker } from '../windows/window-tracker.js';
+import { WindowTracker, type WindowInfo } from '../windows/window-tracker.js';
 import type { SidecarMetrics } from './metrics.js';
 
 /** Container key for events and alerts without a container id (processes on the host). */
@@ -169,8 +169,6 @@ export class Pipeline {
   private readonly tracker: WindowTracker<ContainerState>;
   private readonly now: () => number;
   private reportedForRoom = 0;
-  /** True while housekeeping evicts idle containers: their last window is scored even if not full. */
-  private evicting = false;
 
   constructor(options: PipelineOptions) {
     this.options = options;
@@ -184,7 +182,7 @@ export class Pipeline {
     this.tracker = new WindowTracker<ContainerState>({
       policy: { kind: 'count', size, stride },
       createState: (key) => new ContainerState(key, model, learning, historySize),
-      onWindow: (state, info) => this.onWindow(state, info.calls),
+      onWindow: (state, info) => this.onWindow(state, info),
       maxKeys: options.maxContainers ?? 10_000,
       idleMs: options.idleMs ?? 300_000,
       idleCalls: Number.MAX_SAFE_INTEGER,
@@ -218,13 +216,7 @@ export class Pipeline {
    * metrics up to date; call now and then (start.ts does every few seconds).
    */
   housekeeping(): void {
-    this.evicting = true;
-    let evicted: number;
-    try {
-      evicted = this.tracker.evictIdle({ scoreUnfilled: true, unscored: (state) => !state.scored });
-    } finally {
-      this.evicting = false;
-    }
+    const evicted = this.tracker.evictIdle({ scoreUnfilled: true, unscored: (state) => !state.scored });
     if (evicted > 0) this.options.metrics.streamsEvicted.inc({ reason: 'idle' }, evicted);
     this.options.learning?.tick();
     this.updateGauges();
@@ -246,7 +238,7 @@ export class Pipeline {
     }
   }
 
-  private onWindow(state: ContainerState, calls: number): void {
+  private onWindow(state: ContainerState, { calls, last }: WindowInfo): void {
     const { metrics } = this.options;
     let windowSize = this.options.model.file.window.size;
     const learner = state.learner;
@@ -260,7 +252,7 @@ export class Pipeline {
         return;
       }
       // The tracker closes a window every stride from the container's start; the scorer speaks once its own is full.
-      if (!learner.full && !this.evicting) return;
+      if (!learner.full && last !== true) return;
       if (context.model !== scorer.name || context.threshold !== scorer.threshold) {
         state.forget();
         context.model = scorer.name;

@@ -19,6 +19,8 @@ export interface WindowInfo {
   calls: number;
   /** Event time of the window's last call, when the recorder gives times. */
   timeNs?: bigint;
+  /** Set on the stream's last window, closed as it is evicted or flushed (possibly not full). */
+  last?: true;
 }
 
 export interface WindowTrackerOptions<S extends StreamState> {
@@ -138,7 +140,7 @@ export class WindowTracker<S extends StreamState> {
         entry.lastNs !== undefined && this.latestNs !== undefined ? this.latestNs - entry.lastNs > this.idleNs : this.tick - entry.lastTick > this.options.idleCalls;
       // Entries are in activity order: the first one still active ends the scan.
       if (!idle) break;
-      if (options.scoreUnfilled === true && (this.neverClosed(entry) || options.unscored?.(entry.state) === true)) this.close(key, entry);
+      if (options.scoreUnfilled === true && (this.neverClosed(entry) || options.unscored?.(entry.state) === true)) this.close(key, entry, true);
       this.entries.delete(key);
       evicted++;
     }
@@ -148,7 +150,7 @@ export class WindowTracker<S extends StreamState> {
 
   /** Closes a last window on every stream that never filled one (short streams still get scored). */
   flush(): void {
-    for (const [key, entry] of this.entries) if (this.neverClosed(entry)) this.close(key, entry);
+    for (const [key, entry] of this.entries) if (this.neverClosed(entry)) this.close(key, entry, true);
   }
 
   private neverClosed(entry: Entry<S>): boolean {
@@ -157,9 +159,10 @@ export class WindowTracker<S extends StreamState> {
     return entry.calls > 0 && never;
   }
 
-  private close(key: string, entry: Entry<S>): void {
+  private close(key: string, entry: Entry<S>, last = false): void {
     entry.sinceWindow = 0;
     const info: WindowInfo = { key, calls: entry.calls };
+    if (last) info.last = true;
     if (entry.lastNs !== undefined) info.timeNs = entry.lastNs;
     this.options.onWindow(entry.state, info);
   }
