@@ -52,6 +52,11 @@ export interface WorkloadScorer {
   windowSize: number;
 }
 
+/** A model file's detector as a scorer, with the threshold and window its file gives. */
+export function modelScorer({ file, detector }: LoadedWindowModel): WorkloadScorer {
+  return { name: file.name, detector, threshold: file.alert.threshold, windowSize: file.window.size };
+}
+
 /**
  * Every workload the sidecar has seen, keyed by identity (image, k8s workload or container),
  * each learning or detecting. `tick` (called every few seconds) starts learning for workloads
@@ -104,7 +109,7 @@ export class WorkloadRegistry {
       const second = calibration?.model === this.options.secondOpinion?.file.name ? this.options.secondOpinion : undefined;
       scorer =
         second === undefined || calibration === undefined
-          ? { name: learned.file.name, detector: learned.detector, threshold: learned.file.alert.threshold, windowSize: learned.file.window.size }
+          ? modelScorer(learned)
           : {
               name: `${learned.file.name} + ${second.file.name}`,
               detector: anyWindowDetector([

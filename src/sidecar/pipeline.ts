@@ -1,7 +1,7 @@
 import type { ScoringState } from '../detectors/window-detector.js';
 import type { FalcoAlert } from '../falco/alert.js';
 import type { Workload } from '../learning/workload.js';
-import type { WorkloadRegistry, WorkloadScorer } from '../learning/workload-registry.js';
+import { modelScorer, type WorkloadRegistry, type WorkloadScorer } from '../learning/workload-registry.js';
 import type { LoadedWindowModel } from '../models/window-model-file.js';
 import type { ContainerContext, PolicyEngine, WindowScore } from '../policy/types.js';
 import type { AlertSink } from '../sinks/alert-sink.js';
@@ -68,26 +68,24 @@ class WorkloadScoring implements ScoringState {
       // On the first call, once the feed has said which image (or pod) this container runs.
       this.resolved = true;
       this.workload = this.registry.forContainer(this.containerId, this.fields);
-      if (this.workload === undefined) {
-        const { file, detector } = this.shipped;
-        this.scorer = { name: file.name, detector, threshold: file.alert.threshold, windowSize: file.window.size };
-        this.stream = detector.createState();
-      }
+      if (this.workload === undefined) this.use(modelScorer(this.shipped));
     }
     const workload = this.workload;
-    if (workload === undefined) {
-      if (this.stream?.push(event) === true) this.streamCalls++;
-      return true;
-    }
-    workload.observe(this.containerId, event.name, this.registry.options.learning);
-    if (this.generation !== workload.generation) {
-      this.scorer = this.registry.scorer(workload);
-      this.stream = this.scorer?.detector.createState();
-      this.streamCalls = 0;
-      this.generation = workload.generation;
+    if (workload !== undefined) {
+      workload.observe(this.containerId, event.name, this.registry.options.learning);
+      if (this.generation !== workload.generation) {
+        this.use(this.registry.scorer(workload));
+        this.generation = workload.generation;
+      }
     }
     if (this.stream?.push(event) === true) this.streamCalls++;
     return true;
+  }
+
+  private use(scorer: WorkloadScorer | undefined): void {
+    this.scorer = scorer;
+    this.stream = scorer?.detector.createState();
+    this.streamCalls = 0;
   }
 
   score(): number {
