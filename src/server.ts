@@ -5,10 +5,12 @@ import { routeAlert } from './sidecar/alert-route.js';
 import type { SidecarMetrics } from './sidecar/metrics.js';
 import type { Pipeline } from './sidecar/pipeline.js';
 import { ingestFeedBody } from './sources/feed-http.js';
-import type { SyscallEvent } from './traces/syscall-event.js';
+import type { FeedOptions } from './sources/feed-ingest.js';
 
 export interface ServerOptions {
   pipeline: Pipeline;
+  /** How `POST /feed` bodies are read, as every other feed input reads its bytes. */
+  feed: FeedOptions;
   /** With --learn: the workloads, for the /workloads API. */
   learning?: WorkloadRegistry;
   metrics: SidecarMetrics;
@@ -56,7 +58,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  const feedOptions = { onEvent: (e: SyscallEvent) => pipeline.onEvent(e), metrics, logger: options.logger };
+  const feedOptions = options.feed;
   // Learned workloads: list, one, and reset one to learning (keys are URL-encoded: `image%3Awordpress`).
   const learning = options.learning;
   if (learning !== undefined) {

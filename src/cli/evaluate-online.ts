@@ -40,6 +40,7 @@ export async function evaluateOnline(dataset: Dataset, flags: OnlineFlags, featu
     // Parsed and checked by the evaluate command: known kinds, alone or joined by +.
     detectors: flags.detectors.map((item) => item.split('+').map((d) => trainer(d as ProfileKind | ClassifierKind))),
     split: flags.split,
+    keepArgs: features.tokens.args,
     strideCalls: flags.stride,
     k: flags.k,
     n: flags.n,

@@ -24,6 +24,8 @@ interface ReplayFlags {
   image?: string;
   format?: TraceFormatName;
   batch: number;
+  /** Carry each call's arguments as `evt.info`, for a sidecar whose model reads argument tokens. */
+  args?: boolean;
   json: boolean;
 }
 
@@ -61,7 +63,7 @@ export function containerIdFromFile(file: string): string {
 }
 
 /** Sends every call of `files` to `sender`, in batches, paced by `--rate` when given. */
-export async function replayFiles(files: readonly string[], sender: FeedSender, flags: Pick<ReplayFlags, 'rate' | 'container' | 'image' | 'format' | 'batch'>): Promise<{ events: number; stats: TraceStats[] }> {
+export async function replayFiles(files: readonly string[], sender: FeedSender, flags: Pick<ReplayFlags, 'rate' | 'container' | 'image' | 'format' | 'batch' | 'args'>): Promise<{ events: number; stats: TraceStats[] }> {
   const bucket = flags.rate === undefined ? undefined : new TokenBucket(flags.rate);
   const batchLines = bucket === undefined ? flags.batch : Math.min(flags.batch, bucket.capacity);
   let events = 0;
@@ -79,7 +81,7 @@ export async function replayFiles(files: readonly string[], sender: FeedSender, 
   };
   for (const file of files) {
     const defaults = { containerId: flags.container ?? containerIdFromFile(file), ...(flags.image === undefined ? {} : { containerImage: flags.image }) };
-    const trace = readTrace(file, flags.format === undefined ? {} : { format: flags.format });
+    const trace = readTrace(file, { keepArgs: flags.args === true, ...(flags.format === undefined ? {} : { format: flags.format }) });
     for await (const event of trace) {
       batch += `${encodeFeedLine(event, defaults)}\n`;
       if (++inBatch >= batchLines) await flush();
@@ -99,6 +101,7 @@ export function replayCommand(): Command {
     .option('--container <id>', 'container.id for events without one (default: the file name without extension)')
     .option('--image <repository>', 'container.image.repository for events without one (serve --learn groups workloads by it)')
     .addOption(new Option('--format <name>', 'trace format (default: detected per file)').argParser(parseFormat))
+    .option('--args', 'send each call\'s arguments as evt.info (for a model trained with --args; off: lines stay short)', false)
     .addOption(new Option('--batch <lines>', 'lines per write / per POST').argParser(parseInteger(1)).default(DEFAULT_REPLAY_BATCH_LINES))
     .option('--json', 'print the summary as one JSON object', false)
     .action(async (traces: string[], flags: ReplayFlags) => {

@@ -103,7 +103,7 @@ async function trainWindowModel(flags: TrainFlags): Promise<void> {
   const progress = createProgress('train', { quiet: flags.quiet });
   const replays = [];
   for (const [i, r] of dataset.recordings.entries()) {
-    replays.push(await readReplay(r.path, r.id, r.label));
+    replays.push(await readReplay(r.path, r.id, r.label, flags.args));
     progress.update(i + 1, dataset.recordings.length, `reading ${r.id}`);
   }
   const trainer = isProfileKind(flags.model)

@@ -13,6 +13,8 @@ export interface OnlineOptions {
   /** Each entry is evaluated on its own; an entry of several trainers alerts when any of them would (`fitAny`). */
   detectors: readonly (readonly DetectorTrainer[])[];
   split: 'study' | 'group-out';
+  /** Read each recording's argument tokens, for classifiers with `--args` features. @default false */
+  keepArgs?: boolean;
   /** Score every this many calls. @default 25 */
   strideCalls: number;
   /** k of n windows above threshold raise an alert. @default 1 of 1 */
@@ -80,7 +82,7 @@ export async function runOnlineProtocol(dataset: Dataset, options: OnlineOptions
   const replays = new Map<string, Replay>();
   let read = 0;
   for (const recording of dataset.recordings) {
-    replays.set(recording.id, await readReplay(recording.path, recording.id, recording.label));
+    replays.set(recording.id, await readReplay(recording.path, recording.id, recording.label, options.keepArgs));
     options.onProgress?.(++read, dataset.recordings.length, `reading ${recording.id}`);
   }
   const folds = await protocolFolds(options.split, dataset, options.seed, []);

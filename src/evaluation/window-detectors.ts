@@ -2,6 +2,7 @@ import { countTokens } from '../features/bag-of-syscalls.js';
 import { fitFeatureSpec } from '../features/extract.js';
 import type { FeatureOptions } from '../features/extract.js';
 import { fitScaling, applyScaling } from '../features/scaling.js';
+import { argumentToken, argumentsOfToken } from '../features/tokens.js';
 import { getProfileSpec } from '../detectors/index.js';
 import { callId, callName, type ProfileKind } from '../detectors/normal-profile.js';
 import { classifierWindowDetector, profileWindowDetector, type WindowDetector } from '../detectors/window-detector.js';
@@ -19,6 +20,8 @@ export interface Replay {
   label: 0 | 1;
   calls: Int32Array;
   tids: Int32Array;
+  /** The argument token of each call that has one (read with `keepArgs`, for `--args` features). */
+  argTokens?: Map<number, string>;
 }
 
 /** Learns a window detector from training recordings. */
@@ -27,22 +30,43 @@ export interface DetectorTrainer {
   fit(train: readonly Replay[], seed: number): Promise<WindowDetector>;
 }
 
-/** Reads a trace file into a replay: its syscalls as ids, with thread ids where the recorder gives them. */
-export async function readReplay(path: string, id: string, label: 0 | 1): Promise<Replay> {
+/**
+ * Reads a trace file into a replay: its syscalls as ids, with thread ids where the recorder gives
+ * them, and with `keepArgs` the argument token of each call that has one (the token, not the
+ * arguments: a few distinct strings instead of one per call).
+ */
+export async function readReplay(path: string, id: string, label: 0 | 1, keepArgs = false): Promise<Replay> {
   const calls: number[] = [];
   const tids: number[] = [];
-  await readTraceFile(path, (e) => {
-    if (e.kind !== 'syscall') return;
-    calls.push(callId(e.name));
-    tids.push(e.tid ?? -1);
-  });
-  return { id, label, calls: Int32Array.from(calls), tids: Int32Array.from(tids) };
+  const argTokens = new Map<number, string>();
+  const interned = new Map<string, string>();
+  await readTraceFile(
+    path,
+    (e) => {
+      if (e.kind !== 'syscall') return;
+      if (keepArgs) {
+        const token = argumentToken(e);
+        if (token !== undefined) {
+          let same = interned.get(token);
+          if (same === undefined) interned.set(token, (same = token));
+          argTokens.set(calls.length, same);
+        }
+      }
+      calls.push(callId(e.name));
+      tids.push(e.tid ?? -1);
+    },
+    { keepArgs },
+  );
+  return { id, label, calls: Int32Array.from(calls), tids: Int32Array.from(tids), ...(keepArgs ? { argTokens } : {}) };
 }
 
-/** The event a replay feeds for call `i`: names resolved back from ids, threads kept. */
+/** The event a replay feeds for call `i`: names resolved back from ids, threads and argument tokens kept. */
 export function replayEvent(replay: Replay, i: number): SyscallEvent {
   const tid = replay.tids[i];
-  return tid >= 0 ? { name: callName(replay.calls[i]), kind: 'syscall', tid } : { name: callName(replay.calls[i]), kind: 'syscall' };
+  const event: SyscallEvent = tid >= 0 ? { name: callName(replay.calls[i]), kind: 'syscall', tid } : { name: callName(replay.calls[i]), kind: 'syscall' };
+  const token = replay.argTokens?.get(i);
+  if (token !== undefined) event.args = argumentsOfToken(token);
+  return event;
 }
 
 /**

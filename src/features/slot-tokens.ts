@@ -116,8 +116,8 @@ export function createSlotTokenizer(spec: Pick<FeatureSpec, 'tokens' | 'vocabula
           last.id = id;
         }
       }
-      if (settings.args && event.args !== undefined) {
-        const token = argumentToken(name, event.args);
+      if (settings.args) {
+        const token = argumentToken(event);
         if (token !== undefined) {
           const argSlot = slotOf(token);
           if (argSlot >= 0 && written < width) out[at + written++] = argSlot;

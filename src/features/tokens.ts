@@ -43,8 +43,8 @@ export function createTokenizer(settings: TokenSettings): Tokenizer {
         prev.push(name);
         if (prev.length >= n) prev.shift();
       }
-      if (settings.args && event.args !== undefined) {
-        const token = argumentToken(name, event.args);
+      if (settings.args) {
+        const token = argumentToken(event);
         if (token !== undefined) emit(token);
       }
       return true;
@@ -56,24 +56,28 @@ export function createTokenizer(settings: TokenSettings): Tokenizer {
 }
 
 const EXE_ARG = /(?:^|\s)exe=(\S+)/;
-const FILENAME_ARG = /(?:^|\s)(?:filename|name|path)=(?:\S*\()?([^\s)]+)/;
+// `fd.name` is how a Falco feed rule carries the file (see rules/falco-feed.yaml); `newpath` is
+// where a rename puts the file, which is the name that matters (an upload renamed to `.php`).
+const FILENAME_ARG = /(?:^|\s)(?:fd\.name|filename|name|path|newpath)=(?:\S*\()?([^\s)]+)/;
 const QUOTED_FIRST = /"([^"]*)"/;
 
 /**
- * The token an event's arguments add, or undefined. Kept to what both sysdig (`exe=`,
- * `name=`/`filename=` args) and strace (first quoted path) print, and what a Falco feed rule
- * can carry in `evt.args`:
+ * The token an event's arguments add, or undefined. Kept to what sysdig (`exe=`, `name=`,
+ * `filename=` args), strace (first quoted path) and a Falco feed rule (`fd.name`, and `proc.name`
+ * on an execve exit, which is already the new program) can all carry:
  * - `execve:<program>`: the program a process turns into (a web server running `sh` is the
  *   classic sign of code execution);
  * - `<call>:.<ext>`: the extension of a file opened or renamed (`.php` written by an upload).
  */
-export function argumentToken(name: string, args: string): string | undefined {
+export function argumentToken(event: Pick<SyscallEvent, 'name' | 'args' | 'processName'>): string | undefined {
+  const { name, args } = event;
   if (name === 'execve' || name === 'execveat') {
-    const exe = EXE_ARG.exec(args)?.[1] ?? QUOTED_FIRST.exec(args)?.[1];
+    const exe = (args === undefined ? undefined : (EXE_ARG.exec(args)?.[1] ?? QUOTED_FIRST.exec(args)?.[1])) ?? event.processName;
     if (exe === undefined || exe === '' || exe === '<NA>') return undefined;
     const base = exe.slice(exe.lastIndexOf('/') + 1);
     return `execve:${base}`;
   }
+  if (args === undefined) return undefined;
   if (name === 'open' || name === 'openat' || name === 'openat2' || name === 'creat' || name === 'rename' || name === 'renameat' || name === 'renameat2') {
     const path = FILENAME_ARG.exec(args)?.[1] ?? QUOTED_FIRST.exec(args)?.[1];
     if (path === undefined) return undefined;
@@ -83,4 +87,14 @@ export function argumentToken(name: string, args: string): string | undefined {
     return `${name}:${file.slice(dot).toLowerCase()}`;
   }
   return undefined;
+}
+
+/**
+ * The shortest arguments that give `token` back from `argumentToken`: replays keep a call's
+ * token rather than its whole arguments, and feed it to the same tokenizers as a live event.
+ */
+export function argumentsOfToken(token: string): string {
+  const colon = token.indexOf(':');
+  const value = token.slice(colon + 1);
+  return token.startsWith('execve') ? `exe=${value}` : `name=x${value}`;
 }

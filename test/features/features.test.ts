@@ -3,7 +3,7 @@ import { countsToVector, createBagBuilder, countTokens, normaliseCounts } from '
 import { fitFeatureSpec, vectorize } from '../../src/features/extract.js';
 import { UNKNOWN_TOKEN, type FeatureSpec, type Scaling } from '../../src/features/feature-spec.js';
 import { applyScaling, fitScaling } from '../../src/features/scaling.js';
-import { argumentToken, createTokenizer } from '../../src/features/tokens.js';
+import { argumentToken, argumentsOfToken, createTokenizer } from '../../src/features/tokens.js';
 import { buildVocabulary } from '../../src/features/vocabulary.js';
 import type { SyscallEvent } from '../../src/traces/syscall-event.js';
 import { createRandom } from '../../src/util/random.js';
@@ -50,8 +50,21 @@ describe('tokens', () => {
     ['openat', 'AT_FDCWD, "/tmp/x.php", O_WRONLY', 'openat:.php'],
     ['open', 'name=/etc/passwd flags=1', undefined],
     ['read', 'fd=3 size=10', undefined],
+    // A Falco feed rule's fields, as the feed parser joins them for an alert line.
+    ['openat', 'fd.name=/var/www/html/wp-content/uploads/up.php', 'openat:.php'],
+    ['rename', 'res=0 oldpath=/tmp/phpA1b2C3 newpath=/var/www/html/wp-content/uploads/up.PHP', 'rename:.php'],
   ])('argument token of %s(%s) is %s', (name, args, expected) => {
-    expect(argumentToken(name, args)).toBe(expected);
+    expect(argumentToken({ name, args })).toBe(expected);
+  });
+
+  it.each(['execve:nc', 'openat:.php', 'rename:.tar'])('a replay stores %s as arguments that give it back', (token) => {
+    expect(argumentToken({ name: token.slice(0, token.indexOf(':')), args: argumentsOfToken(token) })).toBe(token);
+  });
+
+  it('takes the program of an execve without arguments from proc.name, which a Falco exit event sets to the new program', () => {
+    expect(argumentToken({ name: 'execve', processName: 'nc' })).toBe('execve:nc');
+    expect(argumentToken({ name: 'execve', args: 'res=0 exe=/bin/sh', processName: 'apache2' })).toBe('execve:sh');
+    expect(argumentToken({ name: 'openat', processName: 'apache2' })).toBeUndefined();
   });
 });
 
