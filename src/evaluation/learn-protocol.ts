@@ -23,7 +23,8 @@ import { protocolFolds, type Fold } from './protocols.js';
  * `--model`: a classifier over windows trained on each fold's training recordings (attack ones
  * included), or a fixed model file (which must not have seen the test recordings).
  */
-export type SecondOpinion = { trainer: DetectorTrainer; strideCalls: number } | { model: LoadedWindowModel };
+/** A model file, or a trainer fitted per fold (`keepArgs` when its features read argument tokens). */
+export type SecondOpinion = { trainer: DetectorTrainer; strideCalls: number; keepArgs?: boolean } | { model: LoadedWindowModel };
 
 export interface LearnProtocolOptions {
   /** Each entry is evaluated on its own: one detector set learned per workload. */
@@ -172,7 +173,7 @@ async function secondOpinions(dataset: Dataset, folds: readonly Fold[], options:
   const models: LoadedWindowModel[] = [];
   for (const fold of folds) {
     const train = [];
-    for (const r of fold.train) train.push(await readReplay(r.path, r.id, r.label));
+    for (const r of fold.train) train.push(await readReplay(r.path, r.id, r.label, second.keepArgs));
     const { detector, rule } = await fitWithRule(second.trainer, train, { ...ONLINE_DEFAULTS, ...DEFAULT_ALERT_RULE, strideCalls: second.strideCalls, seed: options.seed });
     const training = { data: dataset.root, dataSha256: '', recordings: train.length, attacks: train.filter((r) => r.label === 1).length, seed: options.seed, createdAt: new Date(0).toISOString(), versions: {} };
     models.push({ file: windowModelFile(detector, rule, second.strideCalls, training), detector });
