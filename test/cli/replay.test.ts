@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ingestFeedBody } from '../../src/sources/feed-http.js';
 import { startFeedSocket } from '../../src/sources/feed-socket.js';
 import { startFeedTcp } from '../../src/sources/feed-tcp.js';
@@ -11,30 +11,22 @@ import { readTraceFile } from '../../src/traces/read-trace.js';
 import type { SyscallEvent } from '../../src/traces/syscall-event.js';
 import { runCli } from '../helpers/run-cli.js';
 import { HAS_SHARED_DATA, SYSDIG_DATA } from '../helpers/shared-data.js';
-import { tempDir } from '../sources/helpers.js';
+import { useFeedFixture } from '../sources/helpers.js';
 
 const STRIPPED = path.join(SYSDIG_DATA, 'wordpress/exec/file-manager-1.log');
 const STRIPPED_2 = path.join(SYSDIG_DATA, 'wordpress/normal/file-manager-1.log');
 const SYSDIG_PC = path.join(SYSDIG_DATA, 'raw-sysdig-sample/wordpress/logs/normal/sysdig/warfare-1.log');
 if (!HAS_SHARED_DATA) console.warn(`[skip] replay of real recordings: ${SYSDIG_DATA} is absent.`);
 
-let dir: string;
-let remove: () => Promise<void>;
-let server: FeedServer | undefined;
+const feed = useFeedFixture();
 let http: Server | undefined;
 
-beforeEach(async () => {
-  ({ dir, remove } = await tempDir());
-});
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
+afterEach(() => {
   if (http !== undefined) {
     http.closeAllConnections();
     http.close();
     http = undefined;
   }
-  await remove();
 });
 
 async function readAll(file: string): Promise<SyscallEvent[]> {
@@ -46,30 +38,30 @@ async function readAll(file: string): Promise<SyscallEvent[]> {
 describe.skipIf(!HAS_SHARED_DATA)('falco-ml replay of real recordings', () => {
   it('sends exactly the calls readTraceFile reads, over a unix socket, named after the file', async () => {
     const got: SyscallEvent[] = [];
-    const socketPath = path.join(dir, 'feed.sock');
-    server = await startFeedSocket(socketPath, { onEvent: (e) => got.push(e) });
+    const socketPath = path.join(feed.dir, 'feed.sock');
+    feed.server = await startFeedSocket(socketPath, { onEvent: (e) => got.push(e) });
     const expected = [...(await readAll(STRIPPED)), ...(await readAll(STRIPPED_2))];
     const result = await runCli(['replay', STRIPPED, STRIPPED_2, '--to', `unix:${socketPath}`, '--json']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const summary = JSON.parse(result.stdout) as { events: number; files: number; eventsPerSec: number };
     expect(summary).toMatchObject({ events: expected.length, files: 2 });
-    while (server.connections > 0) await new Promise((r) => setTimeout(r, 10));
+    while (feed.server.connections > 0) await new Promise((r) => setTimeout(r, 10));
     expect(got.map((e) => e.name)).toEqual(expected.map((e) => e.name));
     // The stripped format has no container: each file stands for one.
     expect(new Set(got.map((e) => e.containerId))).toEqual(new Set(['file-manager-1']));
-    expect(server.totals.malformed).toBe(0);
+    expect(feed.server.totals.malformed).toBe(0);
   }, 60_000);
 
   it('keeps tid, container id, process and 64-bit-safe times of a sysdig -pc recording, over TCP', async () => {
     const got: SyscallEvent[] = [];
-    server = await startFeedTcp('127.0.0.1', 0, { onEvent: (e) => got.push(e) });
-    const port = (server as FeedServer & { port: number }).port;
+    feed.server = await startFeedTcp('127.0.0.1', 0, { onEvent: (e) => got.push(e) });
+    const port = (feed.server as FeedServer & { port: number }).port;
     const expected = await readAll(SYSDIG_PC);
     const result = await runCli(['replay', SYSDIG_PC, '--to', `tcp:127.0.0.1:${port}`, '--container', 'ignored-when-known']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^sent ${expected.length} events from 1 file\\(s\\) to tcp:127\\.0\\.0\\.1:${port} in [\\d.]+ s \\(\\d+ events/s\\)\\n$`));
-    while (server.connections > 0) await new Promise((r) => setTimeout(r, 10));
+    while (feed.server.connections > 0) await new Promise((r) => setTimeout(r, 10));
     const pick = (e: SyscallEvent) => [e.name, e.kind, e.tid, e.containerId, e.processName, e.timeNs];
     expect(got.map(pick)).toEqual(expected.map(pick));
     expect(got[0].containerId).toBe('cdab6c786756');
@@ -101,8 +93,8 @@ describe.skipIf(!HAS_SHARED_DATA)('falco-ml replay of real recordings', () => {
 
   it('paces events with --rate', async () => {
     let count = 0;
-    const socketPath = path.join(dir, 'feed.sock');
-    server = await startFeedSocket(socketPath, { onEvent: () => count++ });
+    const socketPath = path.join(feed.dir, 'feed.sock');
+    feed.server = await startFeedSocket(socketPath, { onEvent: () => count++ });
     const result = await runCli(['replay', SYSDIG_PC, '--to', `unix:${socketPath}`, '--rate', '2000', '--json']);
     expect(result.code).toBe(0);
     const summary = JSON.parse(result.stdout) as { events: number; seconds: number; eventsPerSec: number };
@@ -111,7 +103,7 @@ describe.skipIf(!HAS_SHARED_DATA)('falco-ml replay of real recordings', () => {
     expect(summary.events).toBeGreaterThan(1000);
     expect(summary.seconds).toBeGreaterThan((summary.events - 200) / 2000 - 0.05);
     expect(summary.eventsPerSec).toBeLessThanOrEqual(Math.ceil((2000 * summary.events) / (summary.events - 200 - 100)));
-    while (server.connections > 0) await new Promise((r) => setTimeout(r, 10));
+    while (feed.server.connections > 0) await new Promise((r) => setTimeout(r, 10));
     expect(count).toBe(summary.events);
   }, 60_000);
 });
@@ -124,7 +116,7 @@ describe('falco-ml replay errors', () => {
   });
 
   it.skipIf(!HAS_SHARED_DATA)('reports a feed nobody listens on with FML_ERR_FEED_UNREACHABLE', async () => {
-    const result = await runCli(['replay', SYSDIG_PC, '--to', `unix:${path.join(dir, 'nobody.sock')}`]);
+    const result = await runCli(['replay', SYSDIG_PC, '--to', `unix:${path.join(feed.dir, 'nobody.sock')}`]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^error FML_ERR_FEED_UNREACHABLE/);
   });

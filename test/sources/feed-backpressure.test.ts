@@ -1,24 +1,12 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeFeedLine } from '../../src/sources/feed-line.js';
 import { startFeedSocket } from '../../src/sources/feed-socket.js';
-import type { FeedServer } from '../../src/sources/feed-server.js';
-import { tempDir } from './helpers.js';
+import { useFeedFixture } from './helpers.js';
 
-let dir: string;
-let remove: () => Promise<void>;
-let server: FeedServer | undefined;
-
-beforeEach(async () => {
-  ({ dir, remove } = await tempDir());
-});
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  await remove();
-});
+const feed = useFeedFixture();
 
 /** Busy-waits `ms`: a consumer that really is slow (scoring), not one that yields. */
 function spin(ms: number): void {
@@ -37,9 +25,9 @@ describe('feed backpressure', () => {
     const expected = writes * linesPerWrite;
 
     let consumed = 0;
-    const socketPath = path.join(dir, 'feed.sock');
+    const socketPath = path.join(feed.dir, 'feed.sock');
     // ~20 µs per event (50,000 events/s): far slower than the sender.
-    server = await startFeedSocket(socketPath, {
+    feed.server = await startFeedSocket(socketPath, {
       onEvent: () => {
         consumed++;
         spin(0.02);
@@ -62,7 +50,7 @@ describe('feed backpressure', () => {
     }
     client.end();
     await once(client, 'close');
-    while (server.totals.events < expected) await new Promise((r) => setTimeout(r, 10));
+    while (feed.server.totals.events < expected) await new Promise((r) => setTimeout(r, 10));
 
     expect(consumed).toBe(expected);
     // The sender was stopped again and again (each 'drain' frees about a kernel buffer's worth)...

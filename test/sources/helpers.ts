@@ -2,7 +2,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import type { FeedLogger } from '../../src/sources/feed-ingest.js';
+import type { FeedServer } from '../../src/sources/feed-server.js';
 import { SidecarMetrics } from '../../src/sidecar/metrics.js';
 
 export interface LogRecord {
@@ -33,6 +35,41 @@ export async function counterValue(metrics: SidecarMetrics, name: 'eventsIn' | '
 export async function tempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'fml-feed-'));
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** What a feed test works in: its temporary folder, and the feed server it started (if any). */
+export interface FeedFixture {
+  /** A fresh temporary folder for the current test. */
+  readonly dir: string;
+  /** Set it to the server a test starts; it is closed after the test (set undefined once closed). */
+  server: FeedServer | undefined;
+}
+
+/**
+ * Registers the setup shared by the feed tests (call it at the top of a test file): a fresh
+ * temporary folder before each test; after it, the test's server closed and the folder removed.
+ */
+export function useFeedFixture(): FeedFixture {
+  let dir: string | undefined;
+  let remove: (() => Promise<void>) | undefined;
+  const fixture = {
+    get dir(): string {
+      if (dir === undefined) throw new Error('the feed fixture folder exists only inside a test');
+      return dir;
+    },
+    server: undefined as FeedServer | undefined,
+  };
+  beforeEach(async () => {
+    ({ dir, remove } = await tempDir());
+  });
+  afterEach(async () => {
+    await fixture.server?.close();
+    fixture.server = undefined;
+    await remove?.();
+    dir = undefined;
+    remove = undefined;
+  });
+  return fixture;
 }
 
 /** Resolves once `check()` is true, polling every 5 ms; rejects after `timeoutMs`. */
