@@ -18,6 +18,7 @@ interface LearnFlags {
   witnessShare: number;
   milRounds: number;
   vocabulary: VocabularySource;
+  alertShare: number;
   split: 'study' | 'group-out';
   seed: number;
   json: boolean;
@@ -58,7 +59,7 @@ export async function evaluateLearn(dataset: Dataset, flags: LearnFlags, feature
 async function secondOpinion(value: string, flags: LearnFlags, features: FeatureOptions): Promise<SecondOpinion> {
   if (isClassifierKind(value)) {
     const trainer = supervisedTrainer(value, { features, windowSize: flags.window, strideCalls: flags.stride, witnessShare: flags.witnessShare, rounds: flags.milRounds, vocabulary: flags.vocabulary });
-    return { trainer, strideCalls: flags.stride, keepArgs: features.tokens.args };
+    return { trainer, strideCalls: flags.stride, alertShare: flags.alertShare, keepArgs: features.tokens.args };
   }
   return { model: await loadWindowModelFile(value) };
 }

@@ -17,7 +17,7 @@ import { evaluateOnline, type OnlineFlags } from './evaluate-online.js';
 import { ONLINE_DEFAULTS } from '../evaluation/online-defaults.js';
 import { VOCABULARY_SOURCES } from '../evaluation/window-detectors.js';
 import { addFeatureFlags } from './feature-flags.js';
-import { collectHyper, parseChoice, parseFormat, parseInteger, thresholdOption, toFeatureOptions, type FeatureFlags } from './options.js';
+import { collectHyper, parseChoice, parseFormat, parseInteger, parseShare, thresholdOption, toFeatureOptions, type FeatureFlags } from './options.js';
 import { createProgress } from './progress.js';
 
 interface EvaluateFlags extends FeatureFlags, Omit<OnlineFlags, 'json' | 'quiet' | 'data' | 'seed'> {
@@ -68,7 +68,7 @@ export function evaluateCommand(): Command {
     .addOption(new Option('--witness-share <share>', "online: share of each attack recording's top-scored windows kept as positives in later training rounds").argParser(parseWitnessShare).default(ONLINE_DEFAULTS.witnessShare))
     .addOption(new Option('--mil-rounds <n>', 'online: training rounds of the classifiers over windows (1 = every window takes its recording label; each later round re-selects witnesses)').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.rounds))
     .addOption(new Option('--vocabulary <source>', 'online: tokens of the classifiers over windows from normal training recordings only (the <unknown> slot then counts novel calls and pairs), normal-ngrams (calls from all recordings, pairs from normal ones), or all').argParser(parseChoice(VOCABULARY_SOURCES)).default(ONLINE_DEFAULTS.vocabulary))
-    .addOption(new Option('--alert-share <share>', 'online: share of held-out training normal recordings allowed to alert when setting the threshold').argParser(parseShare).default(ONLINE_DEFAULTS.alertShare))
+    .addOption(new Option('--alert-share <share>', 'online, and learn with a trained --second-opinion: share of held-out training normal recordings allowed to alert when setting the threshold').argParser(parseShare).default(ONLINE_DEFAULTS.alertShare))
     .addOption(new Option('--flush', 'online: close a partial window at the end of recordings shorter than --window (a live container never ends; this lets recording length speak)').default(ONLINE_DEFAULTS.flush))
     .option('--train <dir>', 'cross: data set of one recorder (trained on first)')
     .option('--test <dir>', 'cross: data set of the other recorder')
@@ -136,12 +136,6 @@ function splitHyperByModel(flat: Record<string, Json>): Partial<Record<Classifie
     out[kind] = { ...out[kind], [key.slice(dot + 1)]: value };
   }
   return out;
-}
-
-function parseShare(value: string): number {
-  const p = Number(value);
-  if (value.trim() === '' || !(p >= 0 && p < 1)) throw new InvalidArgumentError(`expected a share in [0, 1), got "${value}"`);
-  return p;
 }
 
 function parseWitnessShare(value: string): number {

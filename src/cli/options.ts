@@ -14,6 +14,13 @@ export function parseInteger(min: number) {
   };
 }
 
+/** A share in [0, 1): of recordings allowed to alert, of normals a threshold may flag. */
+export function parseShare(value: string): number {
+  const p = Number(value);
+  if (value.trim() === '' || !(p >= 0 && p < 1)) throw new InvalidArgumentError(`expected a share in [0, 1), got "${value}"`);
+  return p;
+}
+
 export function parseChoice<T extends string>(choices: readonly T[]) {
   return (value: string): T => {
     if (!(choices as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got "${value}"`);

@@ -18,7 +18,7 @@ import { trainOnCounts } from '../models/train.js';
 import type { TraceFormatName } from '../traces/trace-format.js';
 import { addFeatureFlags } from './feature-flags.js';
 import type { FeatureFlags } from './options.js';
-import { collectHyper, parseChoice, parseFormat, parseInteger, thresholdOption, toFeatureOptions } from './options.js';
+import { collectHyper, parseChoice, parseFormat, parseInteger, parseShare, thresholdOption, toFeatureOptions } from './options.js';
 import type { Json } from '../models/classifier.js';
 import { createProgress } from './progress.js';
 import { packageVersions } from './versions.js';
@@ -32,6 +32,7 @@ interface TrainFlags extends FeatureFlags {
   stride: number;
   k: number;
   n: number;
+  alertShare: number;
   seed: number;
   threshold: number | 'auto';
   hyper: Record<string, Json>;
@@ -54,6 +55,7 @@ export function trainCommand(): Command {
     .addOption(new Option('--stride <calls>', 'window models: score every this many calls').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.strideCalls))
     .addOption(new Option('--k <windows>', 'with --window: alert when k of the last n windows reach the threshold').argParser(parseInteger(1)).default(DEFAULT_ALERT_RULE.k))
     .addOption(new Option('--n <windows>', 'with --window: see --k').argParser(parseInteger(1)).default(DEFAULT_ALERT_RULE.n))
+    .addOption(new Option('--alert-share <share>', 'window models: share of normal training recordings (scored by inner-fold models) allowed to alert when setting the threshold').argParser(parseShare).default(ONLINE_DEFAULTS.alertShare))
     .option('-q, --quiet', 'no progress output', false);
   addFeatureFlags(command);
   return command.action(async (flags: TrainFlags) => {
@@ -117,7 +119,7 @@ async function trainWindowModel(flags: TrainFlags): Promise<void> {
     n: flags.n,
     cooldownWindows: DEFAULT_ALERT_RULE.cooldownWindows,
     margin: ONLINE_DEFAULTS.margin,
-    alertShare: ONLINE_DEFAULTS.alertShare,
+    alertShare: flags.alertShare,
     flush: ONLINE_DEFAULTS.flush,
     seed: flags.seed,
   });

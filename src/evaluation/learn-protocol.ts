@@ -23,8 +23,12 @@ import { protocolFolds, type Fold } from './protocols.js';
  * `--model`: a classifier over windows trained on each fold's training recordings (attack ones
  * included), or a fixed model file (which must not have seen the test recordings).
  */
-/** A model file, or a trainer fitted per fold (`keepArgs` when its features read argument tokens). */
-export type SecondOpinion = { trainer: DetectorTrainer; strideCalls: number; keepArgs?: boolean } | { model: LoadedWindowModel };
+/**
+ * A model file, or a trainer fitted per fold: its threshold lets `alertShare` of the fold's
+ * training normals alert (default the online protocol's), `keepArgs` when its features read
+ * argument tokens.
+ */
+export type SecondOpinion = { trainer: DetectorTrainer; strideCalls: number; alertShare?: number; keepArgs?: boolean } | { model: LoadedWindowModel };
 
 export interface LearnProtocolOptions {
   /** Each entry is evaluated on its own: one detector set learned per workload. */
@@ -174,7 +178,7 @@ async function secondOpinions(dataset: Dataset, folds: readonly Fold[], options:
   for (const fold of folds) {
     const train = [];
     for (const r of fold.train) train.push(await readReplay(r.path, r.id, r.label, second.keepArgs));
-    const { detector, rule } = await fitWithRule(second.trainer, train, { ...ONLINE_DEFAULTS, ...DEFAULT_ALERT_RULE, strideCalls: second.strideCalls, seed: options.seed });
+    const { detector, rule } = await fitWithRule(second.trainer, train, { ...ONLINE_DEFAULTS, ...DEFAULT_ALERT_RULE, strideCalls: second.strideCalls, alertShare: second.alertShare ?? ONLINE_DEFAULTS.alertShare, seed: options.seed });
     const training = { data: dataset.root, dataSha256: '', recordings: train.length, attacks: train.filter((r) => r.label === 1).length, seed: options.seed, createdAt: new Date(0).toISOString(), versions: {} };
     models.push({ file: windowModelFile(detector, rule, second.strideCalls, training), detector });
     options.onProgress?.(models.length, folds.length, `second opinion ${detector.name}: fold ${models.length} of ${folds.length}`);

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFile } from '../../src/models/model-file.js';
 import { loadWindowModelFile } from '../../src/models/window-model-file.js';
 import { scoreTraceFile } from '../../src/models/score-trace.js';
+import { loops, writeToyDataset, type ToyRecording } from '../helpers/toy-recordings.js';
 import { runCli } from '../helpers/run-cli.js';
 import { HAS_SHARED_DATA, SYSDIG_DATA } from '../helpers/shared-data.js';
 
@@ -144,6 +145,31 @@ describe('train --window then score: window models for serve', () => {
     expect(attack.every((r) => r.alerts >= 1)).toBe(true);
     expect(attack[0].windows).toBeGreaterThan(10);
     expect(attack[0].top.map((t) => t.feature)).toEqual(expect.arrayContaining([expect.stringMatching(/execve|clone|wait4/)]));
+  });
+
+  it('sets the alert threshold for the share of normal recordings --alert-share allows, and refuses a share outside [0, 1)', async () => {
+    // Three of six normal runs make a call no other run makes: scored by inner-fold profiles
+    // that never saw it, each is novel. Allowing none of them to alert puts the threshold at
+    // novelty's top score, 1; allowing half keeps it near the quiet runs' 0.
+    const odd = ['mkdir', 'chmod', 'rename'];
+    const data = await writeToyDataset(
+      Array.from({ length: 6 }, (_, i): ToyRecording[] => [
+        { label: 'normal', name: `app-${i}`, calls: i < 3 ? [...loops(30), odd[i], ...loops(30)] : loops(60) },
+        { label: 'exec', name: `app-${i}`, calls: [...loops(30), 'execve', ...loops(30)] },
+      ]).flat(),
+    );
+    const thresholds: number[] = [];
+    for (const share of ['0', '0.5']) {
+      const out = path.join(data, `novelty-${share}.json`);
+      const train = await runCli(['train', '--data', data, '--model', 'novelty', '--alert-share', share, '--out', out, '--quiet']);
+      expect(train.code, train.stderr).toBe(0);
+      thresholds.push((await loadWindowModelFile(out)).file.alert.threshold);
+    }
+    expect(thresholds[0]).toBeGreaterThan(0.99);
+    expect(thresholds[1]).toBeLessThan(0.5);
+    const bad = await runCli(['train', '--data', data, '--model', 'novelty', '--alert-share', '1', '--out', path.join(data, 'x.json'), '--quiet']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--alert-share.*share in \[0, 1\)/);
   });
 
   it('a normal-profile detector trains on the normal runs alone', async () => {
