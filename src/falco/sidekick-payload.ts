@@ -34,6 +34,9 @@ const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/;
  * (leap second 60 included: Falcosidekick's Go parser refuses it too).
  */
 export function normalizeFalcoTime(text: string): string | undefined {
+  // Falco's own form, on a day already checked: it normalises to itself. Every alert's time is
+  // normalised twice (parsed, then written out), and building it again cost ~1 us each time.
+  if (text.length === 30 && lastCanonicalDay !== '' && text.startsWith(lastCanonicalDay) && CANONICAL_TIME.test(text) && validTimeOfDay(text)) return text;
   const m = RFC3339.exec(text);
   if (m === null) return undefined;
   const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number);
@@ -51,10 +54,20 @@ export function normalizeFalcoTime(text: string): string | undefined {
   const fraction = (m[7] ?? '').slice(0, 9).padEnd(9, '0');
   const y = date.getUTCFullYear();
   if (y < 0 || y > 9999) return undefined;
-  return (
+  const normal =
     `${String(y).padStart(4, '0')}-${pad2(date.getUTCMonth() + 1)}-${pad2(date.getUTCDate())}` +
-    `T${pad2(date.getUTCHours())}:${pad2(date.getUTCMinutes())}:${pad2(date.getUTCSeconds())}.${fraction}Z`
-  );
+    `T${pad2(date.getUTCHours())}:${pad2(date.getUTCMinutes())}:${pad2(date.getUTCSeconds())}.${fraction}Z`;
+  if (normal === text) lastCanonicalDay = text.slice(0, 11);
+  return normal;
+}
+
+/** `YYYY-MM-DDT` of the last time found valid and already in Falco's form: that date exists. */
+let lastCanonicalDay = '';
+
+/** Hours, minutes and seconds of a CANONICAL_TIME text in range (23:59:59 at most). */
+function validTimeOfDay(text: string): boolean {
+  const two = (at: number): number => (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;
+  return two(11) <= 23 && two(14) <= 59 && two(17) <= 59;
 }
 
 function pad2(n: number): string {

@@ -66,6 +66,29 @@ describe('falco-ml serve, end to end on 127.0.0.1', () => {
     expect(alert.tags).toContain('ml');
   });
 
+  it('answers a burst of concurrent alerts and forwards every one, 64-bit integers exact whichever parser path each took', async () => {
+    // Alerts answered in one turn of the loop are scored together afterwards; a DEL character
+    // in the output sends every other alert down the lossless-json path of the parser.
+    const n = 60;
+    const bodies = Array.from({ length: n }, (_, i) => {
+      const body = falcoAlert('c0ffee00b0a5', i).replace('"proc.name":"bash"', `"proc.name":"bash","evt.rawres":-92233720368547758${String(i).padStart(2, '0')}`);
+      return i % 2 === 0 ? body : body.replace('A shell was spawned', 'A shell\u007f was spawned');
+    });
+    const answers = await Promise.all(bodies.map((body) => post(`${sidecar.url}/burst`, body)));
+    for (const res of answers) {
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('');
+    }
+    await waitFor('the whole burst at Falcosidekick', () => sidekick.received.filter((b) => b.includes('c0ffee00b0a5')).length === n);
+    const got = sidekick.received.filter((b) => b.includes('c0ffee00b0a5'));
+    for (let i = 0; i < n; i++) {
+      const body = got.find((b) => b.includes(` n=${i})`)) as string;
+      expect(checkSidekickPayload(body)).toEqual([]);
+      expect(body).toContain(`"evt.time":17123456789012345${String(i).padStart(2, '0')},`);
+      expect(body).toContain(`"evt.rawres":-92233720368547758${String(i).padStart(2, '0')},`);
+    }
+  });
+
   it('accepts any path, as Falcosidekick does', async () => {
     const res = await post(`${sidecar.url}/some/other/path`, falcoAlert('c0ffee000002', 8));
     expect(res.status).toBe(200);

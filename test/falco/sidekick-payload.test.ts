@@ -18,6 +18,16 @@ function alert(patch: Partial<FalcoAlert> = {}): FalcoAlert {
 }
 
 describe('normalizeFalcoTime', () => {
+  it('still checks the time of day and the date of a time already in Falco form, after one of that day passed', () => {
+    expect(normalizeFalcoTime('2024-02-29T19:34:38.901234567Z')).toBe('2024-02-29T19:34:38.901234567Z');
+    expect(normalizeFalcoTime('2024-02-29T23:59:59.999999999Z')).toBe('2024-02-29T23:59:59.999999999Z');
+    expect(normalizeFalcoTime('2024-02-29T24:00:00.000000000Z')).toBeUndefined();
+    expect(normalizeFalcoTime('2024-02-29T23:60:00.000000000Z')).toBeUndefined();
+    expect(normalizeFalcoTime('2024-02-29T23:59:60.000000000Z')).toBeUndefined();
+    expect(normalizeFalcoTime('2023-02-29T19:34:38.901234567Z')).toBeUndefined();
+    expect(normalizeFalcoTime('2024-02-29T19:34:38.90123456Z')).toBe('2024-02-29T19:34:38.901234560Z');
+  });
+
   it.each([
     ['2024-04-05T19:34:38.901234567Z', '2024-04-05T19:34:38.901234567Z'],
     ['2024-04-05T19:34:38Z', '2024-04-05T19:34:38.000000000Z'],
