@@ -68,7 +68,7 @@ function crossFeatures(flags: FeatureFlags, command: Command): FeatureOptions {
   const given = (key: keyof FeatureFlags): boolean => command.getOptionValueSource(key) === 'cli';
   return {
     tokens: {
-      ngram: given('ngram') ? flags.ngram : CROSS_FEATURE_OPTIONS.tokens.ngram,
+      ngram: flags.ngram ?? CROSS_FEATURE_OPTIONS.tokens.ngram,
       args: given('args') ? flags.args : CROSS_FEATURE_OPTIONS.tokens.args,
       others: given('others') ? flags.others : CROSS_FEATURE_OPTIONS.tokens.others,
     },

@@ -98,7 +98,7 @@ export function evaluateCommand(): Command {
     const progress = createProgress('evaluate', { quiet: flags.quiet });
     const result = await runProtocol(protocol, dataset, {
       kinds: flags.models,
-      features: toFeatureOptions(flags),
+      features: (kind) => toFeatureOptions(flags, kind),
       seed: flags.seed,
       threshold: flags.threshold,
       hyper: splitHyperByModel(flags.hyper),

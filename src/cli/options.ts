@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option } from 'commander';
 import type { FeatureOptions } from '../features/extract.js';
-import type { Json } from '../models/classifier.js';
+import type { ClassifierKind, Json } from '../models/classifier.js';
+import { getClassifierSpec } from '../models/index.js';
 import type { Normalisation, Scaling } from '../features/feature-spec.js';
 import { DEFAULT_FEATURE_OPTIONS } from '../models/train.js';
 import { TRACE_FORMAT_NAMES, type TraceFormatName } from '../traces/trace-format.js';
@@ -33,7 +34,8 @@ export const SCALINGS: readonly Scaling['kind'][] = ['none', 'minmax', 'standard
 export const parseFormat = parseChoice<TraceFormatName>(TRACE_FORMAT_NAMES);
 
 export interface FeatureFlags {
-  ngram: number;
+  /** Not given: the shared default, or a classifier's own for per-recording models (`recordingNgram`). */
+  ngram?: number;
   args: boolean;
   others: boolean;
   normalisation: Normalisation;
@@ -50,9 +52,11 @@ export const FEATURE_FLAG_DEFAULTS: FeatureFlags = {
   minDocs: DEFAULT_FEATURE_OPTIONS.minDocs,
 };
 
-export function toFeatureOptions(flags: FeatureFlags): FeatureOptions {
+/** The features the flags ask for; `kind` is the classifier of a per-recording model, whose own n-gram default applies when `--ngram` is not given. */
+export function toFeatureOptions(flags: FeatureFlags, kind?: ClassifierKind): FeatureOptions {
+  const ngram = flags.ngram ?? (kind === undefined ? undefined : getClassifierSpec(kind).recordingNgram) ?? DEFAULT_FEATURE_OPTIONS.tokens.ngram;
   return {
-    tokens: { ngram: flags.ngram, args: flags.args, others: flags.others },
+    tokens: { ngram, args: flags.args, others: flags.others },
     normalisation: flags.normalisation,
     scaling: flags.scaling,
     minDocs: flags.minDocs,

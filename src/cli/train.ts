@@ -63,10 +63,10 @@ export function trainCommand(): Command {
     const kind = flags.model;
     if (flags.window !== undefined || isProfileKind(kind)) return trainWindowModel(flags);
     const dataset = await loadDataset(flags.data, flags.manifest === undefined ? {} : { manifest: flags.manifest });
-    const features = toFeatureOptions(flags);
+    const features = toFeatureOptions(flags, kind);
     const progress = createProgress('train', { quiet: flags.quiet });
     const notes: string[] = [];
-    const readOptions = flags.format === undefined ? { features } : { features, format: flags.format };
+    const readOptions = flags.format === undefined ? { tokens: features.tokens } : { tokens: features.tokens, format: flags.format };
     const counted = await countRecordings(dataset.recordings, { ...readOptions, onProgress: (_s, d, t, n) => progress.update(d, t, `reading ${n}`) }, notes);
     const rows = dataset.recordings.map((r) => counted.get(r.id)!);
     const model = await trainOnCounts(rows, {

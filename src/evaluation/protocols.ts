@@ -1,7 +1,8 @@
 import type { Dataset, Recording } from '../datasets/dataset.js';
 import { loadStudySplit } from '../datasets/study-split.js';
 import { SidecarError } from '../errors.js';
-import { countTraceTokens, type CountedTrace, type FeatureOptions } from '../features/extract.js';
+import { countTraceTokens, withNgramsUpTo, type CountedTrace, type FeatureOptions } from '../features/extract.js';
+import type { TokenSettings } from '../features/feature-spec.js';
 import type { ClassifierKind, Json } from '../models/classifier.js';
 import { assignFolds } from '../models/threshold.js';
 import { scoreCounts, trainOnCounts, type LabelledCounts } from '../models/train.js';
@@ -12,6 +13,9 @@ export const PROTOCOLS = ['study', 'holdout', 'group-out', 'cv'] as const;
 /** Folds of the `cv` protocol. */
 const CV_FOLDS = 5;
 export type ProtocolName = (typeof PROTOCOLS)[number];
+
+/** A recording read and counted, with its label and group. */
+export type CountedRecording = CountedTrace & { label: 0 | 1; group: string };
 
 /** Held-out scores of one classifier under one protocol, pooled over its folds. */
 export interface ProtocolRun {
@@ -29,7 +33,8 @@ export interface ProtocolRun {
 
 export interface ProtocolOptions {
   kinds: readonly ClassifierKind[];
-  features: FeatureOptions;
+  /** Features of every classifier, or of each kind (the MLP counts longer n-grams by default). */
+  features: FeatureOptions | ((kind: ClassifierKind) => FeatureOptions);
   hyper?: Partial<Record<ClassifierKind, Record<string, Json>>>;
   seed: number;
   /** Fixed threshold, or `auto` (chosen per fold on its training rows only). */
@@ -61,7 +66,18 @@ export async function runProtocol(protocol: string, dataset: Dataset, options: P
   if (dataset.unlabelled.length > 0) notes.push(`left out ${dataset.unlabelled.length} file(s) outside a label folder: ${dataset.unlabelled.slice(0, 3).join(', ')}${dataset.unlabelled.length > 3 ? ', …' : ''}`);
   const folds = await protocolFolds(protocol, dataset, options.seed, notes);
 
-  const counted = await countRecordings(dataset.recordings, options, notes);
+  const featuresOf = options.features;
+  const perKind = new Map(options.kinds.map((kind) => [kind, typeof featuresOf === 'function' ? featuresOf(kind) : featuresOf]));
+  // Read once with the longest n-grams any classifier wants; shorter ones are filtered from it.
+  const longest = Math.max(...[...perKind.values()].map((f) => f.tokens.ngram));
+  const tokens = { ...[...perKind.values()][0].tokens, ngram: longest };
+  const counted = await countRecordings(dataset.recordings, { ...options, tokens }, notes);
+  const byNgram = new Map<number, Map<string, CountedRecording>>([[longest, counted]]);
+  const countsFor = (ngram: number): Map<string, CountedRecording> => {
+    let counts = byNgram.get(ngram);
+    if (counts === undefined) byNgram.set(ngram, (counts = new Map([...counted].map(([id, c]) => [id, withNgramsUpTo(c, ngram)]))));
+    return counts;
+  };
   const runs: ProtocolRun[] = [];
   const totalFits = options.kinds.length * folds.length;
   let fits = 0;
@@ -71,16 +87,18 @@ export async function runProtocol(protocol: string, dataset: Dataset, options: P
     const labels: number[] = [];
     const ids: string[] = [];
     const started = performance.now();
+    const features = perKind.get(kind) as FeatureOptions;
+    const counts = countsFor(features.tokens.ngram);
     for (const fold of folds) {
-      const train = fold.train.map((r) => labelled(counted, r));
+      const train = fold.train.map((r) => labelled(counts, r));
       const model = await trainOnCounts(train, {
         kind,
-        features: options.features,
+        features,
         hyper: options.hyper?.[kind] ?? {},
         seed: options.seed,
         threshold: options.threshold,
       });
-      const test = fold.test.map((r) => labelled(counted, r));
+      const test = fold.test.map((r) => labelled(counts, r));
       scores.push(...scoreCounts(model, test));
       thresholds.push(...test.map(() => model.threshold));
       labels.push(...test.map((t) => t.label));
@@ -144,14 +162,14 @@ export async function protocolFolds(protocol: string, dataset: Dataset, seed: nu
 /** Reads and counts every recording once; all folds and classifiers reuse the counts. */
 export async function countRecordings(
   recordings: readonly Recording[],
-  options: Pick<ProtocolOptions, 'features' | 'format' | 'onProgress'>,
+  options: Pick<ProtocolOptions, 'format' | 'onProgress'> & { tokens: TokenSettings },
   notes: string[],
-): Promise<Map<string, CountedTrace & { label: 0 | 1; group: string }>> {
-  const out = new Map<string, CountedTrace & { label: 0 | 1; group: string }>();
+): Promise<Map<string, CountedRecording>> {
+  const out = new Map<string, CountedRecording>();
   let skipped = 0;
   let files = 0;
   for (const r of recordings) {
-    const counted = await countTraceTokens(r.path, options.features.tokens, options.format);
+    const counted = await countTraceTokens(r.path, options.tokens, options.format);
     skipped += counted.stats.skipped;
     if (counted.stats.skipped > 0) files++;
     out.set(r.id, { ...counted, label: r.label, group: r.group });
@@ -161,7 +179,7 @@ export async function countRecordings(
   return out;
 }
 
-function labelled(counted: Map<string, CountedTrace & { label: 0 | 1; group: string }>, r: Recording): LabelledCounts {
+function labelled(counted: Map<string, CountedRecording>, r: Recording): LabelledCounts {
   const c = counted.get(r.id);
   if (c === undefined) throw new Error(`recording ${r.id} was not counted`);
   return c;

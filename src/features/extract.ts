@@ -26,6 +26,23 @@ export async function countTraceTokens(file: string, tokens: TokenSettings, form
   return { counts: counter.counts, calls: counter.calls, stats };
 }
 
+/**
+ * The counts a tokenizer counting n-grams up to `ngram` would have made, from counts made with
+ * longer ones: one reading of the recordings serves classifiers with different n-gram lengths.
+ */
+export function withNgramsUpTo<T extends TokenCounts>(counted: T, ngram: number): T {
+  const counts = new Map<string, number>();
+  for (const [token, n] of counted.counts) if (ngramLength(token) <= ngram) counts.set(token, n);
+  return { ...counted, counts };
+}
+
+/** Calls in an n-gram token (`read>write` is 2); argument tokens and single calls are 1. */
+function ngramLength(token: string): number {
+  let n = 1;
+  for (let i = token.indexOf('>'); i >= 0; i = token.indexOf('>', i + 1)) n++;
+  return n;
+}
+
 /** What a user chooses about features; the fitted `FeatureSpec` adds vocabulary and scaling. */
 export interface FeatureOptions {
   tokens: TokenSettings;

@@ -40,6 +40,11 @@ export interface ClassifierSpec {
   readonly label: string;
   /** Default hyper-parameters; `fit` accepts a partial override. */
   readonly defaults: Readonly<Record<string, Json>>;
+  /**
+   * Longest n-gram of this classifier's per-recording features when `--ngram` is not given;
+   * without it, the shared default (`DEFAULT_FEATURE_OPTIONS`). Window models keep the shared one.
+   */
+  readonly recordingNgram?: number;
   fit(data: TrainingSet, hyper: Record<string, Json>, options: FitOptions): Promise<Classifier>;
   /** @throws SidecarError FML_ERR_MODEL_FILE_INVALID when the params do not fit this kind. */
   fromParams(params: { [key: string]: Json }): Classifier;

@@ -103,6 +103,21 @@ describe('errors', () => {
   });
 });
 
+describe('per-recording features of a classifier', () => {
+  it('the MLP counts triples unless --ngram says otherwise; the other classifiers count pairs', async () => {
+    const dir = await makeDataset();
+    const ngramOf = async (args: string[]): Promise<number> => {
+      const out = path.join(dir, `${args.join('')}.json`);
+      const r = await runCli(['train', '--data', dir, ...args, '--out', out, '--quiet']);
+      expect(r.code, r.stderr).toBe(0);
+      return (await loadModelFile(out)).file.features.tokens.ngram;
+    };
+    expect(await ngramOf(['--model', 'mlp', '--hyper', 'epochs=5'])).toBe(3);
+    expect(await ngramOf(['--model', 'mlp', '--hyper', 'epochs=5', '--ngram', '2'])).toBe(2);
+    expect(await ngramOf(['--model', 'dt'])).toBe(2);
+  });
+});
+
 describe.skipIf(!HAS_SHARED_DATA)('score on real recordings', () => {
   it('a run scores the same from its stripped log and from its raw sysdig -pc text', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'fml-real-'));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { countsToVector, createBagBuilder, countTokens, normaliseCounts } from '../../src/features/bag-of-syscalls.js';
-import { fitFeatureSpec, vectorize } from '../../src/features/extract.js';
+import { fitFeatureSpec, vectorize, withNgramsUpTo } from '../../src/features/extract.js';
 import { UNKNOWN_TOKEN, type FeatureSpec, type Scaling } from '../../src/features/feature-spec.js';
 import { applyScaling, fitScaling } from '../../src/features/scaling.js';
 import { argumentToken, argumentsOfToken, createTokenizer } from '../../src/features/tokens.js';
@@ -165,5 +165,18 @@ describe('bag of syscalls', () => {
       for (const e of recordings[i]) bag.add(e);
       expect(Array.from(bag.vector())).toEqual(Array.from(vectorize(fitted, counted[i])));
     }
+  });
+
+  it('counts made with triples, cut to pairs, are the counts made with pairs (one reading serves both)', () => {
+    const events = ['accept4', 'read', 'execve', 'read', 'write', 'write', 'close'].map((n, i) => ({ ...call(n, i % 2), args: 'exe=/bin/sh' }));
+    const count = (ngram: number): Map<string, number> => {
+      const c = countTokens({ tokens: { others: false, ngram, args: true } });
+      for (const e of events) c.add(e);
+      return new Map(c.counts);
+    };
+    const cut = withNgramsUpTo({ counts: count(3), calls: events.length }, 2);
+    expect([...cut.counts].sort()).toEqual([...count(2)].sort());
+    expect(cut.counts.get('execve:sh')).toBe(1);
+    expect([...count(3).keys()].some((t) => t.split('>').length === 3)).toBe(true);
   });
 });
