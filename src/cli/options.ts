@@ -1,9 +1,8 @@
 import { InvalidArgumentError, Option } from 'commander';
 import type { FeatureOptions } from '../features/extract.js';
 import type { ClassifierKind, Json } from '../models/classifier.js';
-import { getClassifierSpec } from '../models/index.js';
 import type { Normalisation, Scaling } from '../features/feature-spec.js';
-import { DEFAULT_FEATURE_OPTIONS } from '../models/train.js';
+import { DEFAULT_FEATURE_OPTIONS, recordingFeatures } from '../models/train.js';
 import { TRACE_FORMAT_NAMES, type TraceFormatName } from '../traces/trace-format.js';
 
 /** Flag parsers shared by train and evaluate; each names the accepted values when it refuses one. */
@@ -54,7 +53,7 @@ export const FEATURE_FLAG_DEFAULTS: FeatureFlags = {
 
 /** The features the flags ask for; `kind` is the classifier of a per-recording model, whose own n-gram default applies when `--ngram` is not given. */
 export function toFeatureOptions(flags: FeatureFlags, kind?: ClassifierKind): FeatureOptions {
-  const ngram = flags.ngram ?? (kind === undefined ? undefined : getClassifierSpec(kind).recordingNgram) ?? DEFAULT_FEATURE_OPTIONS.tokens.ngram;
+  const ngram = flags.ngram ?? (kind === undefined ? DEFAULT_FEATURE_OPTIONS : recordingFeatures(kind)).tokens.ngram;
   return {
     tokens: { ngram, args: flags.args, others: flags.others },
     normalisation: flags.normalisation,

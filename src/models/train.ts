@@ -20,6 +20,12 @@ export const DEFAULT_FEATURE_OPTIONS: Readonly<FeatureOptions> = Object.freeze({
   minDocs: 2,
 });
 
+/** The default features of a per-recording model of `kind`: the shared ones, with its own n-gram length where it has one. */
+export function recordingFeatures(kind: ClassifierKind): FeatureOptions {
+  const ngram = getClassifierSpec(kind).recordingNgram;
+  return ngram === undefined ? DEFAULT_FEATURE_OPTIONS : { ...DEFAULT_FEATURE_OPTIONS, tokens: { ...DEFAULT_FEATURE_OPTIONS.tokens, ngram } };
+}
+
 /** One labelled, counted recording or window. */
 export interface LabelledCounts extends TokenCounts {
   label: 0 | 1;
