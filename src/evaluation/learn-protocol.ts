@@ -6,6 +6,7 @@ import type { FalcoAlert } from '../falco/alert.js';
 import { LEARNING_DEFAULTS, type LearningOptions } from '../learning/workload.js';
 import { WorkloadRegistry } from '../learning/workload-registry.js';
 import { DEFAULT_ALERT_RULE } from '../detectors/alert-rule.js';
+import { bodyNeedsArgs } from '../detectors/window-detector.js';
 import { loadWindowModelFile, windowModelFile, type LoadedWindowModel } from '../models/window-model-file.js';
 import { fitWithRule } from './online.js';
 import { ONLINE_DEFAULTS } from './online-defaults.js';
@@ -21,12 +22,9 @@ import { protocolFolds, type Fold } from './protocols.js';
 /**
  * The supervised model scoring beside the learned profile, as `serve --learn` does with its
  * `--model`: a classifier over windows trained on each fold's training recordings (attack ones
- * included), or a fixed model file (which must not have seen the test recordings).
- */
-/**
- * A model file, or a trainer fitted per fold: its threshold lets `alertShare` of the fold's
- * training normals alert (default the online protocol's), `keepArgs` when its features read
- * argument tokens.
+ * included; its threshold lets `alertShare` of them alert, default the online protocol's, and
+ * `keepArgs` when its features read argument tokens), or a fixed model file (which must not have
+ * seen the test recordings).
  */
 export type SecondOpinion = { trainer: DetectorTrainer; strideCalls: number; alertShare?: number; keepArgs?: boolean } | { model: LoadedWindowModel };
 
@@ -146,8 +144,10 @@ export async function runLearnProtocol(dataset: Dataset, options: LearnProtocolO
         close: async () => undefined,
       };
       const pipeline = new Pipeline({ model, learning: registry, policies: () => engine, sink, metrics });
+      // As serve keeps the feed's arguments for a model that reads them (start.ts).
+      const keepArgs = [model, secondOpinion].some((m) => m !== undefined && bodyNeedsArgs(m.file.detector));
       const stream = (app: LearnedApp, r: Recording, container: string): Promise<unknown> =>
-        readTraceFile(r.path, (e) => pipeline.onEvent({ ...e, containerId: `${app.image}/${container}`, containerImage: app.image }));
+        readTraceFile(r.path, (e) => pipeline.onEvent({ ...e, containerId: `${app.image}/${container}`, containerImage: app.image }), { keepArgs });
       // Training normals of every workload, interleaved: they learn side by side.
       const training = apps.map((app) => app.folds[f].train.filter((r) => r.label === 0));
       for (let i = 0; i < Math.max(...training.map((t) => t.length)); i++) {

@@ -72,6 +72,24 @@ describe('evaluate --protocol learn', () => {
     expect(out.results).toHaveLength(4);
   });
 
+  it('streams the arguments a second opinion trained with --args reads, as serve keeps them for such a model', async () => {
+    // Normal and attack runs differ only in the program their execve runs: a profile of call
+    // names cannot tell them apart, a second opinion over argument tokens can if it gets them.
+    const run = (program: string): string[] => Array.from({ length: 60 }, (_, i) => [...loops(1), ...(i % 4 === 3 ? [`execve res=0 exe=${program} args=-c.x.`] : [])]).flat();
+    const dir = await writeToyDataset(
+      ['a', 'b', 'c'].flatMap((g) =>
+        [1, 2].flatMap((n): ToyRecording[] => [
+          { label: 'normal', name: `${g}-${n}`, calls: run('/usr/bin/convert') },
+          { label: 'exec', name: `${g}-${n}`, calls: run('/bin/nc') },
+        ]),
+      ),
+    );
+    const result = await runCli(['evaluate', '--data', dir, '--protocol', 'learn', '--split', 'group-out', '--detectors', 'novelty', '--second-opinion', 'dt', '--args', '--ngram', '1', '--window', '40', '--stride', '8', '--json', '-q']);
+    expect(result.code, result.stderr).toBe(0);
+    const out = JSON.parse(result.stdout) as { results: { recall: number; normalAlertShare: number; attacks: number }[] };
+    expect(out.results[0]).toMatchObject({ attacks: 6, recall: 1, normalAlertShare: 0 });
+  });
+
   it('takes normal-profile detectors only', async () => {
     const dir = await makeDataset();
     const result = await runCli(['evaluate', '--data', dir, '--protocol', 'learn', '--split', 'group-out', '--detectors', 'xgb']);
