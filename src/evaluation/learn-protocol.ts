@@ -6,7 +6,6 @@ import type { FalcoAlert } from '../falco/alert.js';
 import { LEARNING_DEFAULTS, type LearningOptions } from '../learning/workload.js';
 import { WorkloadRegistry } from '../learning/workload-registry.js';
 import { DEFAULT_ALERT_RULE } from '../detectors/alert-rule.js';
-import { bodyNeedsArgs } from '../detectors/window-detector.js';
 import { loadWindowModelFile, windowModelFile, type LoadedWindowModel } from '../models/window-model-file.js';
 import { fitWithRule } from './online.js';
 import { ONLINE_DEFAULTS } from './online-defaults.js';
@@ -144,8 +143,8 @@ export async function runLearnProtocol(dataset: Dataset, options: LearnProtocolO
         close: async () => undefined,
       };
       const pipeline = new Pipeline({ model, learning: registry, policies: () => engine, sink, metrics });
-      // As serve keeps the feed's arguments for a model that reads them (start.ts).
-      const keepArgs = [model, secondOpinion].some((m) => m !== undefined && bodyNeedsArgs(m.file.detector));
+      // As serve keeps the feed's arguments for a model that reads them.
+      const keepArgs = pipeline.needsArgs;
       const stream = (app: LearnedApp, r: Recording, container: string): Promise<unknown> =>
         readTraceFile(r.path, (e) => pipeline.onEvent({ ...e, containerId: `${app.image}/${container}`, containerImage: app.image }), { keepArgs });
       // Training normals of every workload, interleaved: they learn side by side.

@@ -1,4 +1,4 @@
-import type { ScoringState } from '../detectors/window-detector.js';
+import { bodyNeedsArgs, type ScoringState } from '../detectors/window-detector.js';
 import type { FalcoAlert } from '../falco/alert.js';
 import type { Workload } from '../learning/workload.js';
 import { modelScorer, type WorkloadRegistry, type WorkloadScorer } from '../learning/workload-registry.js';
@@ -218,6 +218,16 @@ export class Pipeline {
     if (evicted > 0) this.options.metrics.streamsEvicted.inc({ reason: 'idle' }, evicted);
     this.options.learning?.tick();
     this.updateGauges();
+  }
+
+  /**
+   * Whether a model this pipeline scores with (the model, or the second opinion of learned
+   * workloads) reads argument tokens: its feed must then keep each call's arguments. Learned
+   * profiles read call names only.
+   */
+  get needsArgs(): boolean {
+    const { model, learning } = this.options;
+    return [model, learning?.options.secondOpinion].some((m) => m !== undefined && bodyNeedsArgs(m.file.detector));
   }
 
   /** Sets the gauges (and the evictions-for-room counter) from the current state: housekeeping and /metrics call it. */

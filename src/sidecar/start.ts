@@ -1,6 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import { bodyNeedsArgs } from '../detectors/window-detector.js';
 import { describeGrpcAddress } from '../falco/grpc-address.js';
 import { startGrpcInput } from '../falco/grpc-input.js';
 import { ProfileStore } from '../learning/profile-store.js';
@@ -67,9 +66,9 @@ export async function startSidecar(config: ServeConfig, io: { stdout?: Writable;
   const sink: AlertSink = grpcOutput === undefined ? mainSink : new FanOutSink([mainSink, grpcOutput]);
   const learning = config.learn ? await openLearning(config, logger, model, metrics) : undefined;
   const pipeline = new Pipeline({ model, learning, policies: () => engine, sink, metrics, maxContainers: config.maxContainers, idleMs: config.idleSeconds * 1000 });
-  // A model over argument tokens needs the feed's `evt.info`/`evt.args` (or the Falco fields that
-  // stand for them); every other detector reads call names only, and parsing is cheaper without.
-  const feedOptions: FeedOptions = { onEvent: (e) => pipeline.onEvent(e), metrics, logger, keepArgs: bodyNeedsArgs(model.file.detector) };
+  // Arguments only for a model over argument tokens (`evt.info`/`evt.args`, or the Falco fields
+  // that stand for them): parsing is cheaper without.
+  const feedOptions: FeedOptions = { onEvent: (e) => pipeline.onEvent(e), metrics, logger, keepArgs: pipeline.needsArgs };
   const app = buildServer({ pipeline, feed: feedOptions, learning, metrics, logger, alertBodyLimit: config.alertBodyLimit, feedBodyLimit: config.feedBodyLimit, ready: () => true });
   const closers: (() => Promise<void>)[] = [];
   try {
