@@ -69,8 +69,11 @@ export async function runProtocol(protocol: string, dataset: Dataset, options: P
   const featuresOf = options.features;
   const perKind = new Map(options.kinds.map((kind) => [kind, typeof featuresOf === 'function' ? featuresOf(kind) : featuresOf]));
   // Read once with the longest n-grams any classifier wants; shorter ones are filtered from it.
-  const longest = Math.max(...[...perKind.values()].map((f) => f.tokens.ngram));
-  const tokens = { ...[...perKind.values()][0].tokens, ngram: longest };
+  // Only the n-gram length may differ between kinds: argument and recorder-event tokens cannot be cut out afterwards.
+  const all = [...perKind.values()];
+  if (all.some((f) => f.tokens.args !== all[0].tokens.args || f.tokens.others !== all[0].tokens.others)) throw new TypeError('classifiers of one protocol run may differ in n-gram length only');
+  const longest = Math.max(...all.map((f) => f.tokens.ngram));
+  const tokens = { ...all[0].tokens, ngram: longest };
   const counted = await countRecordings(dataset.recordings, { ...options, tokens }, notes);
   const byNgram = new Map<number, Map<string, CountedRecording>>([[longest, counted]]);
   const countsFor = (ngram: number): Map<string, CountedRecording> => {
