@@ -18,7 +18,7 @@ export const ERRORS = {
   FML_ERR_MANIFEST_INVALID: { exitCode: 2, hint: 'The manifest is CSV with the header path,label,group; label is attack or normal.' },
   FML_ERR_SPLIT_INVALID: { exitCode: 2, hint: 'The study split needs derived/split_seed42.csv and derived/histogramas_row_to_file.csv.' },
   // models
-  FML_ERR_MODEL_UNKNOWN: { exitCode: 2, hint: 'Classifiers: ab, dt, mlp, nusv, rf, sgd, xgb; normal-profile detectors: stide, bosc, autoencoder, novelty.' },
+  FML_ERR_MODEL_UNKNOWN: { exitCode: 2, hint: 'Classifiers: ab, dt, mlp, nusv, rf, sgd, xgb, vote; normal-profile detectors: stide, bosc, autoencoder, novelty.' },
   FML_ERR_MODEL_FILE_INVALID: { exitCode: 1, hint: 'The model file is not a falco-ml model; retrain it with `falco-ml train`.' },
   FML_ERR_MODEL_FILE_VERSION: { exitCode: 1, hint: 'The model file was written by another format version; retrain it with this release.' },
   FML_ERR_MODEL_TRAIN: {

@@ -37,7 +37,7 @@ export function withNgramsUpTo<T extends TokenCounts>(counted: T, ngram: number)
 }
 
 /** Calls in an n-gram token (`read>write` is 2); argument tokens and single calls are 1. */
-function ngramLength(token: string): number {
+export function ngramLength(token: string): number {
   let n = 1;
   for (let i = token.indexOf('>'); i >= 0; i = token.indexOf('>', i + 1)) n++;
   return n;

@@ -4,7 +4,7 @@
  */
 
 /** Short names used on the command line and in model files (the study's abbreviations). */
-export const CLASSIFIER_KINDS = ['ab', 'dt', 'mlp', 'nusv', 'rf', 'sgd', 'xgb'] as const;
+export const CLASSIFIER_KINDS = ['ab', 'dt', 'mlp', 'nusv', 'rf', 'sgd', 'xgb', 'vote'] as const;
 export type ClassifierKind = (typeof CLASSIFIER_KINDS)[number];
 
 /** A JSON value: what a classifier's hyper-parameters and parameters serialise to. */

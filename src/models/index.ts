@@ -7,6 +7,7 @@ import { mlpSpec } from './mlp.js';
 import { nuSvcSpec } from './nu-svc.js';
 import { randomForestSpec } from './random-forest.js';
 import { sgdSpec } from './sgd.js';
+import { voteSpec } from './vote.js';
 
 /** The classifier registry: a new classifier is one file plus one line here. */
 const SPECS: Readonly<Record<ClassifierKind, ClassifierSpec>> = Object.freeze({
@@ -17,6 +18,7 @@ const SPECS: Readonly<Record<ClassifierKind, ClassifierSpec>> = Object.freeze({
   rf: randomForestSpec,
   sgd: sgdSpec,
   xgb: gradientBoostingSpec,
+  vote: voteSpec,
 });
 
 export function isClassifierKind(kind: string): kind is ClassifierKind {
