@@ -68,9 +68,10 @@ function memberKinds(value: Json): ClassifierKind[] {
 
 /**
  * The columns a member reads: tokens up to its own per-recording n-gram length (AdaBoost and
- * the boosted trees read calls and pairs, the MLP triples too), so each member sees exactly the
- * vector it would see alone; null when that is every column. Columns are counted and scaled one
- * by one, so dropping some leaves the others' values unchanged.
+ * the boosted trees read calls and pairs, the MLP triples too), so each member sees the vector
+ * it would see alone; null when that is every column. Columns are counted and scaled one by one,
+ * so dropping some leaves the others' values unchanged, but for `<unknown>`, which also counts
+ * the longer n-grams outside the vocabulary.
  */
 function memberColumns(kind: ClassifierKind, featureNames: readonly string[]): Int32Array | null {
   const ngram = getClassifierSpec(kind).recordingNgram ?? DEFAULT_FEATURE_OPTIONS.tokens.ngram;
