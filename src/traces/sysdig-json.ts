@@ -420,12 +420,13 @@ export class SysdigJsonParser implements LineParser {
   /** `evt.type` spellings read from bytes, by hash, with their canonical names. */
   private readonly types = new Map<number, { raw: string; canon: CanonicalName }>();
   /**
-   * The last container id, container name and process name read from bytes: while a line repeats
-   * them, the same string object is handed on, so no string is made, and the pipeline's
+   * The last container id, container name, image and process name read from bytes: while a line
+   * repeats them, the same string object is handed on, so no string is made, and the pipeline's
    * per-container Map finds the key by its cached hash.
    */
   private lastContainerId = '';
   private lastContainerName = '';
+  private lastImage = '';
   private lastProcessName = '';
 
   constructor(private readonly keepArgs: boolean) {
@@ -519,7 +520,7 @@ export class SysdigJsonParser implements LineParser {
     // `repository ?? image`: the image only when the repository is absent or null.
     const repository = kinds[F_IMAGE_REPOSITORY];
     const image = repository === V_ABSENT || repository === V_NULL ? F_IMAGE : F_IMAGE_REPOSITORY;
-    if (kinds[image] === V_STRING && ends[image] > starts[image]) event.containerImage = bytes.toString('latin1', starts[image], ends[image]);
+    if (kinds[image] === V_STRING && ends[image] > starts[image]) event.containerImage = this.lastImage = sameOr(this.lastImage, bytes, starts[image], ends[image]);
     if (kinds[F_NAMESPACE] === V_STRING) event.k8sNamespace = bytes.toString('latin1', starts[F_NAMESPACE], ends[F_NAMESPACE]);
     if (kinds[F_POD] === V_STRING) event.k8sPod = bytes.toString('latin1', starts[F_POD], ends[F_POD]);
     if (kinds[F_PROCESS_NAME] === V_STRING) event.processName = this.lastProcessName = sameOr(this.lastProcessName, bytes, starts[F_PROCESS_NAME], ends[F_PROCESS_NAME]);
