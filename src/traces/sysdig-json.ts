@@ -210,6 +210,10 @@ const SCANNED_KEYS: readonly (readonly [string, number])[] = [
   ['time', KEY_GIVE_UP],
 ];
 
+/** Most keys, and most bytes of keys, of a line whose layout the byte scanner remembers. */
+const LAYOUT_KEYS = 32;
+const LAYOUT_BYTES = 1024;
+
 /** The hash the scanner computes over a key's characters as it reads them. */
 function keyHash(key: string): number {
   let h = 0;
@@ -298,6 +302,17 @@ class ByteLineScanner {
   readonly ends = new Int32Array(FIELD_COUNT);
   /** Digits in the number read last (leading ones, before any fraction or exponent). */
   private digits = 0;
+  /**
+   * The keys of the last line read, in order: their bytes (key `k` is `layoutBytes[layoutStarts[k],
+   * layoutEnds[k])`) and fields. A feed's lines repeat one layout, so each key is first compared
+   * with the key in its place there, and hashed and looked up only when it differs: hashing, the
+   * lookup and the compare with the key's text were ~40% of the scan under a profile of the feed.
+   */
+  private readonly layoutBytes = new Uint8Array(LAYOUT_BYTES);
+  private readonly layoutStarts = new Int32Array(LAYOUT_KEYS);
+  private readonly layoutEnds = new Int32Array(LAYOUT_KEYS);
+  private readonly layoutFields = new Int8Array(LAYOUT_KEYS);
+  private layoutKeys = 0;
 
   /** True when `bytes[start, end)`, from `{` to `}`, was read whole; the tables then describe its fields. */
   scan(bytes: Buffer, start: number, end: number): boolean {
@@ -306,21 +321,30 @@ class ByteLineScanner {
     if (bytes[start] !== 123) return false;
     let i = skipSpaces(bytes, start + 1, end);
     if (bytes[i] === 125) return false; // {} has no evt.type: the full path says so
-    for (;;) {
+    for (let k = 0; ; k++) {
       if (i >= end || bytes[i] !== 34) return false;
       const keyStart = ++i;
-      let h = 0;
-      for (;;) {
-        if (i >= end) return false;
-        const c = bytes[i];
-        if (c === 34) break;
-        // Control characters are not JSON; escapes would need decoding.
-        if (c < 32 || c === 92) return false;
-        h = (Math.imul(h, 31) + c) | 0;
-        i++;
+      let field: number;
+      const keyEnd = k < this.layoutKeys ? this.sameKey(bytes, i, end, k) : -1;
+      if (keyEnd >= 0) {
+        // The bytes of a key read before: valid, and the same field.
+        field = this.layoutFields[k];
+        i = keyEnd;
+      } else {
+        let h = 0;
+        for (;;) {
+          if (i >= end) return false;
+          const c = bytes[i];
+          if (c === 34) break;
+          // Control characters are not JSON; escapes would need decoding.
+          if (c < 32 || c === 92) return false;
+          h = (Math.imul(h, 31) + c) | 0;
+          i++;
+        }
+        const entry = KEYS_BY_HASH.get(h);
+        field = entry !== undefined && sameBytes(bytes, keyStart, i, entry[0]) ? entry[1] : KEY_OTHER;
+        this.remember(k, bytes, keyStart, i, field);
       }
-      const entry = KEYS_BY_HASH.get(h);
-      const field = entry !== undefined && sameBytes(bytes, keyStart, i, entry[0]) ? entry[1] : KEY_OTHER;
       if (field === KEY_GIVE_UP) return false;
       i = skipSpaces(bytes, i + 1, end);
       if (bytes[i] !== 58) return false;
@@ -375,6 +399,28 @@ class ByteLineScanner {
       // The closing brace must be the line's last byte (objectText would otherwise strip things).
       return sep === 125 && i === end - 1;
     }
+  }
+
+  /** Where the closing quote of key `k` of the layout would be when `bytes` at `i` hold that key, else -1. */
+  private sameKey(bytes: Uint8Array, i: number, end: number, k: number): number {
+    const from = this.layoutStarts[k];
+    const stop = i + this.layoutEnds[k] - from;
+    if (stop >= end || bytes[stop] !== 34) return -1;
+    const layout = this.layoutBytes;
+    for (let j = from; i < stop; i++, j++) if (bytes[i] !== layout[j]) return -1;
+    return stop;
+  }
+
+  /** Makes `bytes[start, end)`, a key of `field`, key `k` of the layout, in place of the rest. */
+  private remember(k: number, bytes: Uint8Array, start: number, end: number, field: number): void {
+    this.layoutKeys = k;
+    const at = k === 0 ? 0 : this.layoutEnds[k - 1];
+    if (k >= LAYOUT_KEYS || at + end - start > LAYOUT_BYTES) return;
+    this.layoutBytes.set(bytes.subarray(start, end), at);
+    this.layoutStarts[k] = at;
+    this.layoutEnds[k] = at + end - start;
+    this.layoutFields[k] = field;
+    this.layoutKeys = k + 1;
   }
 
   /** The end of the JSON number literal at `i`, or -1 when it is not one. */
