@@ -235,6 +235,13 @@ function sameBytes(bytes: Uint8Array, start: number, end: number, s: string): bo
   return true;
 }
 
+/** True when `bytes[start, end)` are the bytes of `other`. */
+function sameAs(bytes: Uint8Array, start: number, end: number, other: Uint8Array): boolean {
+  if (end - start !== other.length) return false;
+  for (let i = 0; i < other.length; i++) if (bytes[start + i] !== other[i]) return false;
+  return true;
+}
+
 function hashBytes(bytes: Uint8Array, start: number, end: number): number {
   let h = 0;
   for (let i = start; i < end; i++) h = (Math.imul(h, 31) + bytes[i]) | 0;
@@ -450,9 +457,24 @@ class ByteLineScanner {
 /** Most digits of a thread or process id read as a plain number (exact below 2^53). */
 const MAX_ID_DIGITS = 15;
 
-/** `previous` when `bytes[start, end)` are its characters, else those (ASCII) bytes as a new string. */
-function sameOr(previous: string, bytes: Buffer, start: number, end: number): string {
-  return sameBytes(bytes, start, end, previous) ? previous : bytes.toString('latin1', start, end);
+/**
+ * A field's last string read from bytes, handed on again while lines repeat its bytes: a
+ * container's calls come in runs, so mostly no string is made, and the pipeline's per-container
+ * Map finds the key by its cached hash. Its bytes are kept to compare with: under a profile of the
+ * feed, comparing a string's characters cost twice as much as comparing bytes.
+ */
+class RepeatedString {
+  private bytes = new Uint8Array(0);
+  private value = '';
+
+  /** The (ASCII) string of `bytes[start, end)`. */
+  read(bytes: Buffer, start: number, end: number): string {
+    if (!sameAs(bytes, start, end, this.bytes)) {
+      this.bytes = new Uint8Array(bytes.subarray(start, end));
+      this.value = bytes.toString('latin1', start, end);
+    }
+    return this.value;
+  }
 }
 
 /** Most distinct `evt.type` spellings whose canonical names a parser keeps at hand. */
@@ -464,16 +486,11 @@ export class SysdigJsonParser implements LineParser {
   private readonly scanner = new ByteLineScanner();
   private readonly times = new DigitsToBigInt();
   /** `evt.type` spellings read from bytes, by hash, with their canonical names. */
-  private readonly types = new Map<number, { raw: string; canon: CanonicalName }>();
-  /**
-   * The last container id, container name, image and process name read from bytes: while a line
-   * repeats them, the same string object is handed on, so no string is made, and the pipeline's
-   * per-container Map finds the key by its cached hash.
-   */
-  private lastContainerId = '';
-  private lastContainerName = '';
-  private lastImage = '';
-  private lastProcessName = '';
+  private readonly types = new Map<number, { raw: Uint8Array; canon: CanonicalName }>();
+  private readonly containerId = new RepeatedString();
+  private readonly containerName = new RepeatedString();
+  private readonly image = new RepeatedString();
+  private readonly processName = new RepeatedString();
 
   constructor(private readonly keepArgs: boolean) {
     this.pairer = new ThreadCallPairer(keepArgs);
@@ -561,15 +578,15 @@ export class SysdigJsonParser implements LineParser {
     const canon = this.canonicalType(bytes, starts[F_TYPE], ends[F_TYPE]);
     const event: SyscallEvent = { name: canon.name, kind: canon.kind };
     if (timeNs !== undefined) event.timeNs = timeNs;
-    if (kinds[F_CONTAINER_ID] === V_STRING) event.containerId = this.lastContainerId = sameOr(this.lastContainerId, bytes, starts[F_CONTAINER_ID], ends[F_CONTAINER_ID]);
-    if (kinds[F_CONTAINER_NAME] === V_STRING) event.containerName = this.lastContainerName = sameOr(this.lastContainerName, bytes, starts[F_CONTAINER_NAME], ends[F_CONTAINER_NAME]);
+    if (kinds[F_CONTAINER_ID] === V_STRING) event.containerId = this.containerId.read(bytes, starts[F_CONTAINER_ID], ends[F_CONTAINER_ID]);
+    if (kinds[F_CONTAINER_NAME] === V_STRING) event.containerName = this.containerName.read(bytes, starts[F_CONTAINER_NAME], ends[F_CONTAINER_NAME]);
     // `repository ?? image`: the image only when the repository is absent or null.
     const repository = kinds[F_IMAGE_REPOSITORY];
     const image = repository === V_ABSENT || repository === V_NULL ? F_IMAGE : F_IMAGE_REPOSITORY;
-    if (kinds[image] === V_STRING && ends[image] > starts[image]) event.containerImage = this.lastImage = sameOr(this.lastImage, bytes, starts[image], ends[image]);
+    if (kinds[image] === V_STRING && ends[image] > starts[image]) event.containerImage = this.image.read(bytes, starts[image], ends[image]);
     if (kinds[F_NAMESPACE] === V_STRING) event.k8sNamespace = bytes.toString('latin1', starts[F_NAMESPACE], ends[F_NAMESPACE]);
     if (kinds[F_POD] === V_STRING) event.k8sPod = bytes.toString('latin1', starts[F_POD], ends[F_POD]);
-    if (kinds[F_PROCESS_NAME] === V_STRING) event.processName = this.lastProcessName = sameOr(this.lastProcessName, bytes, starts[F_PROCESS_NAME], ends[F_PROCESS_NAME]);
+    if (kinds[F_PROCESS_NAME] === V_STRING) event.processName = this.processName.read(bytes, starts[F_PROCESS_NAME], ends[F_PROCESS_NAME]);
     if (pid !== undefined) event.pid = pid;
     if (tid !== undefined) event.tid = tid;
     if (this.keepArgs) {
@@ -604,10 +621,9 @@ export class SysdigJsonParser implements LineParser {
   private canonicalType(bytes: Buffer, start: number, end: number): CanonicalName {
     const h = hashBytes(bytes, start, end);
     const known = this.types.get(h);
-    if (known !== undefined && sameBytes(bytes, start, end, known.raw)) return known.canon;
-    const raw = bytes.toString('latin1', start, end);
-    const canon = canonicalName(raw);
-    if (this.types.size < TYPE_CACHE_LIMIT) this.types.set(h, { raw, canon });
+    if (known !== undefined && sameAs(bytes, start, end, known.raw)) return known.canon;
+    const canon = canonicalName(bytes.toString('latin1', start, end));
+    if (this.types.size < TYPE_CACHE_LIMIT) this.types.set(h, { raw: new Uint8Array(bytes.subarray(start, end)), canon });
     return canon;
   }
 
