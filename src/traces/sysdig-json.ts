@@ -235,11 +235,20 @@ function sameBytes(bytes: Uint8Array, start: number, end: number, s: string): bo
   return true;
 }
 
-/** True when `bytes[start, end)` are the bytes of `other`. */
-function sameAs(bytes: Uint8Array, start: number, end: number, other: Uint8Array): boolean {
-  if (end - start !== other.length) return false;
-  for (let i = 0; i < other.length; i++) if (bytes[start + i] !== other[i]) return false;
+/**
+ * True when the `length` bytes of `view` at `at` are those of `kept` at `from`: four bytes at a
+ * time, about 1.5x faster than one by one (the scanner's compares were a fifth of the parse).
+ */
+function sameWords(view: DataView, at: number, kept: DataView, from: number, length: number): boolean {
+  const stop = at + length;
+  for (; at + 4 <= stop; at += 4, from += 4) if (view.getUint32(at) !== kept.getUint32(from)) return false;
+  for (; at < stop; at++, from++) if (view.getUint8(at) !== kept.getUint8(from)) return false;
   return true;
+}
+
+/** A copy of `bytes[start, end)`, to compare with through `sameWords`. */
+function keptBytes(bytes: Uint8Array, start: number, end: number): DataView {
+  return new DataView(new Uint8Array(bytes.subarray(start, end)).buffer);
 }
 
 function hashBytes(bytes: Uint8Array, start: number, end: number): number {
@@ -317,8 +326,8 @@ class ByteLineScanner {
    */
   private readonly layoutBytes = new Uint8Array(LAYOUT_BYTES);
   private readonly layoutView = new DataView(this.layoutBytes.buffer);
-  /** The chunk being read, as a DataView: keys are compared four bytes at a time (~1.5x faster than one by one). */
-  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  /** The chunk being read, as a DataView for `sameWords`. */
+  view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   private viewOf: Uint8Array | undefined;
   private readonly layoutStarts = new Int32Array(LAYOUT_KEYS);
   private readonly layoutEnds = new Int32Array(LAYOUT_KEYS);
@@ -421,12 +430,7 @@ class ByteLineScanner {
     const from = this.layoutStarts[k];
     const stop = i + this.layoutEnds[k] - from;
     if (stop >= end || bytes[stop] !== 34) return -1;
-    const view = this.view;
-    const layout = this.layoutView;
-    let j = from;
-    for (; i + 4 <= stop; i += 4, j += 4) if (view.getUint32(i) !== layout.getUint32(j)) return -1;
-    for (; i < stop; i++, j++) if (bytes[i] !== this.layoutBytes[j]) return -1;
-    return stop;
+    return sameWords(this.view, i, this.layoutView, from, stop - i) ? stop : -1;
   }
 
   /** Makes `bytes[start, end)`, a key of `field`, key `k` of the layout, in place of the rest. */
@@ -475,13 +479,13 @@ const MAX_ID_DIGITS = 15;
  * feed, comparing a string's characters cost twice as much as comparing bytes.
  */
 class RepeatedString {
-  private bytes = new Uint8Array(0);
+  private bytes: DataView = new DataView(new ArrayBuffer(0));
   private value = '';
 
-  /** The (ASCII) string of `bytes[start, end)`. */
-  read(bytes: Buffer, start: number, end: number): string {
-    if (!sameAs(bytes, start, end, this.bytes)) {
-      this.bytes = new Uint8Array(bytes.subarray(start, end));
+  /** The (ASCII) string of `bytes[start, end)`; `view` is the scanner's view of `bytes`. */
+  read(bytes: Buffer, view: DataView, start: number, end: number): string {
+    if (end - start !== this.bytes.byteLength || !sameWords(view, start, this.bytes, 0, end - start)) {
+      this.bytes = keptBytes(bytes, start, end);
       this.value = bytes.toString('latin1', start, end);
     }
     return this.value;
@@ -497,7 +501,7 @@ export class SysdigJsonParser implements LineParser {
   private readonly scanner = new ByteLineScanner();
   private readonly times = new DigitsToBigInt();
   /** `evt.type` spellings read from bytes, by hash, with their canonical names. */
-  private readonly types = new Map<number, { raw: Uint8Array; canon: CanonicalName }>();
+  private readonly types = new Map<number, { raw: DataView; canon: CanonicalName }>();
   private readonly containerId = new RepeatedString();
   private readonly containerName = new RepeatedString();
   private readonly image = new RepeatedString();
@@ -589,15 +593,15 @@ export class SysdigJsonParser implements LineParser {
     const canon = this.canonicalType(bytes, starts[F_TYPE], ends[F_TYPE]);
     const event: SyscallEvent = { name: canon.name, kind: canon.kind };
     if (timeNs !== undefined) event.timeNs = timeNs;
-    if (kinds[F_CONTAINER_ID] === V_STRING) event.containerId = this.containerId.read(bytes, starts[F_CONTAINER_ID], ends[F_CONTAINER_ID]);
-    if (kinds[F_CONTAINER_NAME] === V_STRING) event.containerName = this.containerName.read(bytes, starts[F_CONTAINER_NAME], ends[F_CONTAINER_NAME]);
+    if (kinds[F_CONTAINER_ID] === V_STRING) event.containerId = this.containerId.read(bytes, scanner.view, starts[F_CONTAINER_ID], ends[F_CONTAINER_ID]);
+    if (kinds[F_CONTAINER_NAME] === V_STRING) event.containerName = this.containerName.read(bytes, scanner.view, starts[F_CONTAINER_NAME], ends[F_CONTAINER_NAME]);
     // `repository ?? image`: the image only when the repository is absent or null.
     const repository = kinds[F_IMAGE_REPOSITORY];
     const image = repository === V_ABSENT || repository === V_NULL ? F_IMAGE : F_IMAGE_REPOSITORY;
-    if (kinds[image] === V_STRING && ends[image] > starts[image]) event.containerImage = this.image.read(bytes, starts[image], ends[image]);
+    if (kinds[image] === V_STRING && ends[image] > starts[image]) event.containerImage = this.image.read(bytes, scanner.view, starts[image], ends[image]);
     if (kinds[F_NAMESPACE] === V_STRING) event.k8sNamespace = bytes.toString('latin1', starts[F_NAMESPACE], ends[F_NAMESPACE]);
     if (kinds[F_POD] === V_STRING) event.k8sPod = bytes.toString('latin1', starts[F_POD], ends[F_POD]);
-    if (kinds[F_PROCESS_NAME] === V_STRING) event.processName = this.processName.read(bytes, starts[F_PROCESS_NAME], ends[F_PROCESS_NAME]);
+    if (kinds[F_PROCESS_NAME] === V_STRING) event.processName = this.processName.read(bytes, scanner.view, starts[F_PROCESS_NAME], ends[F_PROCESS_NAME]);
     if (pid !== undefined) event.pid = pid;
     if (tid !== undefined) event.tid = tid;
     if (this.keepArgs) {
@@ -632,9 +636,9 @@ export class SysdigJsonParser implements LineParser {
   private canonicalType(bytes: Buffer, start: number, end: number): CanonicalName {
     const h = hashBytes(bytes, start, end);
     const known = this.types.get(h);
-    if (known !== undefined && sameAs(bytes, start, end, known.raw)) return known.canon;
+    if (known !== undefined && known.raw.byteLength === end - start && sameWords(this.scanner.view, start, known.raw, 0, end - start)) return known.canon;
     const canon = canonicalName(bytes.toString('latin1', start, end));
-    if (this.types.size < TYPE_CACHE_LIMIT) this.types.set(h, { raw: new Uint8Array(bytes.subarray(start, end)), canon });
+    if (this.types.size < TYPE_CACHE_LIMIT) this.types.set(h, { raw: keptBytes(bytes, start, end), canon });
     return canon;
   }
 
