@@ -64,15 +64,20 @@ export class LineSplitter {
     if (this.tailBytes !== undefined) {
       // Only the line that straddles the chunk boundary is copied, not the whole chunk.
       const firstNl = buf.indexOf(10);
-      this.pushText(decode(Buffer.concat([this.tailBytes, buf.subarray(0, firstNl + 1)])));
+      const line = Buffer.concat([this.tailBytes, buf.subarray(0, firstNl + 1)]);
       this.tailBytes = undefined;
+      this.pushLines(line, 0, line.length - 1);
       start = firstNl + 1;
     }
-    if (start <= last) {
-      if (this.onByteLine !== undefined && !this.first && this.carry.length === 0 && !this.cut) this.offerLines(buf, start, last);
-      else this.pushText(decode(buf.subarray(start, last + 1)));
-    }
+    if (start <= last) this.pushLines(buf, start, last);
     if (last + 1 < buf.length) this.tailBytes = buf.subarray(last + 1);
+  }
+
+  /** The lines of `buf[start, last]` (`last` is a newline): offered as bytes when they can be, else decoded. */
+  private pushLines(buf: Buffer, start: number, last: number): void {
+    // The line straddling two chunks comes here too: decoding it and JSON.parse were 2.5% of the feed's time under a profile.
+    if (this.onByteLine !== undefined && !this.first && this.carry.length === 0 && !this.cut) this.offerLines(buf, start, last);
+    else this.pushText(decode(buf.subarray(start, last + 1)));
   }
 
   /**

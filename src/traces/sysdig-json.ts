@@ -210,6 +210,10 @@ const SCANNED_KEYS: readonly (readonly [string, number])[] = [
   ['time', KEY_GIVE_UP],
 ];
 
+/** Most keys, and most bytes of keys, of a line whose layout the byte scanner remembers. */
+const LAYOUT_KEYS = 32;
+const LAYOUT_BYTES = 1024;
+
 /** The hash the scanner computes over a key's characters as it reads them. */
 function keyHash(key: string): number {
   let h = 0;
@@ -229,6 +233,22 @@ function sameBytes(bytes: Uint8Array, start: number, end: number, s: string): bo
   if (end - start !== s.length) return false;
   for (let i = 0; i < s.length; i++) if (bytes[start + i] !== s.charCodeAt(i)) return false;
   return true;
+}
+
+/**
+ * True when the `length` bytes of `view` at `at` are those of `kept` at `from`: four bytes at a
+ * time, about 1.5x faster than one by one (the scanner's compares were a fifth of the parse).
+ */
+function sameWords(view: DataView, at: number, kept: DataView, from: number, length: number): boolean {
+  const stop = at + length;
+  for (; at + 4 <= stop; at += 4, from += 4) if (view.getUint32(at) !== kept.getUint32(from)) return false;
+  for (; at < stop; at++, from++) if (view.getUint8(at) !== kept.getUint8(from)) return false;
+  return true;
+}
+
+/** A copy of `bytes[start, end)`, to compare with through `sameWords`. */
+function keptBytes(bytes: Uint8Array, start: number, end: number): DataView {
+  return new DataView(new Uint8Array(bytes.subarray(start, end)).buffer);
 }
 
 function hashBytes(bytes: Uint8Array, start: number, end: number): number {
@@ -298,29 +318,57 @@ class ByteLineScanner {
   readonly ends = new Int32Array(FIELD_COUNT);
   /** Digits in the number read last (leading ones, before any fraction or exponent). */
   private digits = 0;
+  /**
+   * The keys of the last line read, in order: their bytes (key `k` is `layoutBytes[layoutStarts[k],
+   * layoutEnds[k])`) and fields. A feed's lines repeat one layout, so each key is first compared
+   * with the key in its place there, and hashed and looked up only when it differs: hashing, the
+   * lookup and the compare with the key's text were ~40% of the scan under a profile of the feed.
+   */
+  private readonly layoutBytes = new Uint8Array(LAYOUT_BYTES);
+  private readonly layoutView = new DataView(this.layoutBytes.buffer);
+  /** The chunk being read, as a DataView for `sameWords`. */
+  view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  private viewOf: Uint8Array | undefined;
+  private readonly layoutStarts = new Int32Array(LAYOUT_KEYS);
+  private readonly layoutEnds = new Int32Array(LAYOUT_KEYS);
+  private readonly layoutFields = new Int8Array(LAYOUT_KEYS);
+  private layoutKeys = 0;
 
   /** True when `bytes[start, end)`, from `{` to `}`, was read whole; the tables then describe its fields. */
   scan(bytes: Buffer, start: number, end: number): boolean {
     const kinds = this.kinds;
     for (let f = 0; f < FIELD_COUNT; f++) kinds[f] = V_ABSENT;
     if (bytes[start] !== 123) return false;
+    if (bytes !== this.viewOf) {
+      this.viewOf = bytes;
+      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
     let i = skipSpaces(bytes, start + 1, end);
     if (bytes[i] === 125) return false; // {} has no evt.type: the full path says so
-    for (;;) {
+    for (let k = 0; ; k++) {
       if (i >= end || bytes[i] !== 34) return false;
       const keyStart = ++i;
-      let h = 0;
-      for (;;) {
-        if (i >= end) return false;
-        const c = bytes[i];
-        if (c === 34) break;
-        // Control characters are not JSON; escapes would need decoding.
-        if (c < 32 || c === 92) return false;
-        h = (Math.imul(h, 31) + c) | 0;
-        i++;
+      let field: number;
+      const keyEnd = k < this.layoutKeys ? this.sameKey(bytes, i, end, k) : -1;
+      if (keyEnd >= 0) {
+        // The bytes of a key read before: valid, and the same field.
+        field = this.layoutFields[k];
+        i = keyEnd;
+      } else {
+        let h = 0;
+        for (;;) {
+          if (i >= end) return false;
+          const c = bytes[i];
+          if (c === 34) break;
+          // Control characters are not JSON; escapes would need decoding.
+          if (c < 32 || c === 92) return false;
+          h = (Math.imul(h, 31) + c) | 0;
+          i++;
+        }
+        const entry = KEYS_BY_HASH.get(h);
+        field = entry !== undefined && sameBytes(bytes, keyStart, i, entry[0]) ? entry[1] : KEY_OTHER;
+        this.remember(k, bytes, keyStart, i, field);
       }
-      const entry = KEYS_BY_HASH.get(h);
-      const field = entry !== undefined && sameBytes(bytes, keyStart, i, entry[0]) ? entry[1] : KEY_OTHER;
       if (field === KEY_GIVE_UP) return false;
       i = skipSpaces(bytes, i + 1, end);
       if (bytes[i] !== 58) return false;
@@ -377,6 +425,26 @@ class ByteLineScanner {
     }
   }
 
+  /** Where the closing quote of key `k` of the layout would be when `bytes` at `i` hold that key, else -1. */
+  private sameKey(bytes: Uint8Array, i: number, end: number, k: number): number {
+    const from = this.layoutStarts[k];
+    const stop = i + this.layoutEnds[k] - from;
+    if (stop >= end || bytes[stop] !== 34) return -1;
+    return sameWords(this.view, i, this.layoutView, from, stop - i) ? stop : -1;
+  }
+
+  /** Makes `bytes[start, end)`, a key of `field`, key `k` of the layout, in place of the rest. */
+  private remember(k: number, bytes: Uint8Array, start: number, end: number, field: number): void {
+    this.layoutKeys = k;
+    const at = k === 0 ? 0 : this.layoutEnds[k - 1];
+    if (k >= LAYOUT_KEYS || at + end - start > LAYOUT_BYTES) return;
+    this.layoutBytes.set(bytes.subarray(start, end), at);
+    this.layoutStarts[k] = at;
+    this.layoutEnds[k] = at + end - start;
+    this.layoutFields[k] = field;
+    this.layoutKeys = k + 1;
+  }
+
   /** The end of the JSON number literal at `i`, or -1 when it is not one. */
   private number(bytes: Uint8Array, i: number, end: number): number {
     const start = i;
@@ -404,9 +472,24 @@ class ByteLineScanner {
 /** Most digits of a thread or process id read as a plain number (exact below 2^53). */
 const MAX_ID_DIGITS = 15;
 
-/** `previous` when `bytes[start, end)` are its characters, else those (ASCII) bytes as a new string. */
-function sameOr(previous: string, bytes: Buffer, start: number, end: number): string {
-  return sameBytes(bytes, start, end, previous) ? previous : bytes.toString('latin1', start, end);
+/**
+ * A field's last string read from bytes, handed on again while lines repeat its bytes: a
+ * container's calls come in runs, so mostly no string is made, and the pipeline's per-container
+ * Map finds the key by its cached hash. Its bytes are kept to compare with: under a profile of the
+ * feed, comparing a string's characters cost twice as much as comparing bytes.
+ */
+class RepeatedString {
+  private bytes: DataView = new DataView(new ArrayBuffer(0));
+  private value = '';
+
+  /** The (ASCII) string of `bytes[start, end)`; `view` is the scanner's view of `bytes`. */
+  read(bytes: Buffer, view: DataView, start: number, end: number): string {
+    if (end - start !== this.bytes.byteLength || !sameWords(view, start, this.bytes, 0, end - start)) {
+      this.bytes = keptBytes(bytes, start, end);
+      this.value = bytes.toString('latin1', start, end);
+    }
+    return this.value;
+  }
 }
 
 /** Most distinct `evt.type` spellings whose canonical names a parser keeps at hand. */
@@ -418,15 +501,11 @@ export class SysdigJsonParser implements LineParser {
   private readonly scanner = new ByteLineScanner();
   private readonly times = new DigitsToBigInt();
   /** `evt.type` spellings read from bytes, by hash, with their canonical names. */
-  private readonly types = new Map<number, { raw: string; canon: CanonicalName }>();
-  /**
-   * The last container id, container name and process name read from bytes: while a line repeats
-   * them, the same string object is handed on, so no string is made, and the pipeline's
-   * per-container Map finds the key by its cached hash.
-   */
-  private lastContainerId = '';
-  private lastContainerName = '';
-  private lastProcessName = '';
+  private readonly types = new Map<number, { raw: DataView; canon: CanonicalName }>();
+  private readonly containerId = new RepeatedString();
+  private readonly containerName = new RepeatedString();
+  private readonly image = new RepeatedString();
+  private readonly processName = new RepeatedString();
 
   constructor(private readonly keepArgs: boolean) {
     this.pairer = new ThreadCallPairer(keepArgs);
@@ -514,15 +593,15 @@ export class SysdigJsonParser implements LineParser {
     const canon = this.canonicalType(bytes, starts[F_TYPE], ends[F_TYPE]);
     const event: SyscallEvent = { name: canon.name, kind: canon.kind };
     if (timeNs !== undefined) event.timeNs = timeNs;
-    if (kinds[F_CONTAINER_ID] === V_STRING) event.containerId = this.lastContainerId = sameOr(this.lastContainerId, bytes, starts[F_CONTAINER_ID], ends[F_CONTAINER_ID]);
-    if (kinds[F_CONTAINER_NAME] === V_STRING) event.containerName = this.lastContainerName = sameOr(this.lastContainerName, bytes, starts[F_CONTAINER_NAME], ends[F_CONTAINER_NAME]);
+    if (kinds[F_CONTAINER_ID] === V_STRING) event.containerId = this.containerId.read(bytes, scanner.view, starts[F_CONTAINER_ID], ends[F_CONTAINER_ID]);
+    if (kinds[F_CONTAINER_NAME] === V_STRING) event.containerName = this.containerName.read(bytes, scanner.view, starts[F_CONTAINER_NAME], ends[F_CONTAINER_NAME]);
     // `repository ?? image`: the image only when the repository is absent or null.
     const repository = kinds[F_IMAGE_REPOSITORY];
     const image = repository === V_ABSENT || repository === V_NULL ? F_IMAGE : F_IMAGE_REPOSITORY;
-    if (kinds[image] === V_STRING && ends[image] > starts[image]) event.containerImage = bytes.toString('latin1', starts[image], ends[image]);
+    if (kinds[image] === V_STRING && ends[image] > starts[image]) event.containerImage = this.image.read(bytes, scanner.view, starts[image], ends[image]);
     if (kinds[F_NAMESPACE] === V_STRING) event.k8sNamespace = bytes.toString('latin1', starts[F_NAMESPACE], ends[F_NAMESPACE]);
     if (kinds[F_POD] === V_STRING) event.k8sPod = bytes.toString('latin1', starts[F_POD], ends[F_POD]);
-    if (kinds[F_PROCESS_NAME] === V_STRING) event.processName = this.lastProcessName = sameOr(this.lastProcessName, bytes, starts[F_PROCESS_NAME], ends[F_PROCESS_NAME]);
+    if (kinds[F_PROCESS_NAME] === V_STRING) event.processName = this.processName.read(bytes, scanner.view, starts[F_PROCESS_NAME], ends[F_PROCESS_NAME]);
     if (pid !== undefined) event.pid = pid;
     if (tid !== undefined) event.tid = tid;
     if (this.keepArgs) {
@@ -557,10 +636,9 @@ export class SysdigJsonParser implements LineParser {
   private canonicalType(bytes: Buffer, start: number, end: number): CanonicalName {
     const h = hashBytes(bytes, start, end);
     const known = this.types.get(h);
-    if (known !== undefined && sameBytes(bytes, start, end, known.raw)) return known.canon;
-    const raw = bytes.toString('latin1', start, end);
-    const canon = canonicalName(raw);
-    if (this.types.size < TYPE_CACHE_LIMIT) this.types.set(h, { raw, canon });
+    if (known !== undefined && known.raw.byteLength === end - start && sameWords(this.scanner.view, start, known.raw, 0, end - start)) return known.canon;
+    const canon = canonicalName(bytes.toString('latin1', start, end));
+    if (this.types.size < TYPE_CACHE_LIMIT) this.types.set(h, { raw: keptBytes(bytes, start, end), canon });
     return canon;
   }
 

@@ -143,14 +143,14 @@ describe('sysdig-json byte scanner', () => {
     const parser = new SysdigJsonParser(false);
     const events: SyscallEvent[] = [];
     const line = (tid: number, t: string): string =>
-      `{"evt.type":"read","evt.dir":"<","thread.tid":${tid},"container.id":"cdab6c786756","container.name":"wordpress","proc.name":"apache2","evt.rawtime":${t}}`;
+      `{"evt.type":"read","evt.dir":"<","thread.tid":${tid},"container.id":"cdab6c786756","container.name":"wordpress","container.image.repository":"wordpress","proc.name":"apache2","evt.rawtime":${t}}`;
     for (const [tid, t] of [[1, '1712345678901234567'], [2, '1712345678901234999']] as const) {
       const bytes = Buffer.from(` ${line(tid, t)}\r`);
       expect(parser.parseBytes(bytes, 1, bytes.length - 1, (e) => events.push(e))).toBe(true);
     }
     expect(events).toEqual([
-      { name: 'read', kind: 'syscall', timeNs: 1712345678901234567n, containerId: 'cdab6c786756', containerName: 'wordpress', processName: 'apache2', tid: 1 },
-      { name: 'read', kind: 'syscall', timeNs: 1712345678901234999n, containerId: 'cdab6c786756', containerName: 'wordpress', processName: 'apache2', tid: 2 },
+      { name: 'read', kind: 'syscall', timeNs: 1712345678901234567n, containerId: 'cdab6c786756', containerName: 'wordpress', containerImage: 'wordpress', processName: 'apache2', tid: 1 },
+      { name: 'read', kind: 'syscall', timeNs: 1712345678901234999n, containerId: 'cdab6c786756', containerName: 'wordpress', containerImage: 'wordpress', processName: 'apache2', tid: 2 },
     ]);
     // Not a property tests can see through equality: the scanner reused the first line's strings.
     expect(events[1].containerId).toBe(events[0].containerId);
