@@ -101,7 +101,7 @@ function member(classifier: Classifier, columns: Int32Array | null): Member {
  */
 export const voteSpec: ClassifierSpec = {
   kind: 'vote',
-  label: 'Soft vote (AB+XGB+MLP)',
+  label: 'Soft vote',
   defaults: { members: ['ab', 'xgb', 'mlp'] },
   recordingNgram: 3,
 
