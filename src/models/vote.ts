@@ -6,10 +6,12 @@
  * was the best of the sets tried (see README, "Detection results").
  */
 import { ngramLength } from '../features/extract.js';
-import { DEFAULT_FEATURE_OPTIONS } from './train.js';
+import { recordingFeatures } from './train.js';
 import { CLASSIFIER_KINDS, type Classifier, type ClassifierKind, type ClassifierSpec, type FitOptions, type Json, type TrainingSet } from './classifier.js';
 import { getClassifierSpec, isClassifierKind } from './index.js';
 import { invalidHyper, invalidParam, mergeHyper, readNumber } from './params.js';
+
+const DEFAULT_MEMBERS: ClassifierKind[] = ['ab', 'xgb', 'mlp'];
 
 /** One member: its classifier and the feature columns it reads (all when `columns` is null). */
 interface Member {
@@ -74,7 +76,7 @@ function memberKinds(value: Json): ClassifierKind[] {
  * the longer n-grams outside the vocabulary.
  */
 function memberColumns(kind: ClassifierKind, featureNames: readonly string[]): Int32Array | null {
-  const ngram = getClassifierSpec(kind).recordingNgram ?? DEFAULT_FEATURE_OPTIONS.tokens.ngram;
+  const ngram = recordingFeatures(kind).tokens.ngram;
   const kept: number[] = [];
   featureNames.forEach((name, j) => {
     if (ngramLength(name) <= ngram) kept.push(j);
@@ -102,8 +104,11 @@ function member(classifier: Classifier, columns: Int32Array | null): Member {
 export const voteSpec: ClassifierSpec = {
   kind: 'vote',
   label: 'Soft vote',
-  defaults: { members: ['ab', 'xgb', 'mlp'] },
-  recordingNgram: 3,
+  defaults: { members: DEFAULT_MEMBERS },
+  // The longest the default members read alone (a getter: the registry is not built yet when this module loads).
+  get recordingNgram(): number {
+    return Math.max(...DEFAULT_MEMBERS.map((kind) => recordingFeatures(kind).tokens.ngram));
+  },
 
   async fit(data: TrainingSet, hyper: Record<string, Json>, options: FitOptions): Promise<Classifier> {
     const kinds = memberKinds(mergeHyper(voteSpec.defaults, hyper, 'vote').members);
