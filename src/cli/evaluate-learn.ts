@@ -17,6 +17,8 @@ interface LearnFlags {
   stride: number;
   witnessShare: number;
   milRounds: number;
+  bag: number;
+  thresholdRepeats: number;
   vocabulary: VocabularySource;
   alertShare: number;
   split: 'study' | 'group-out';
@@ -58,8 +60,8 @@ export async function evaluateLearn(dataset: Dataset, flags: LearnFlags, feature
 /** A classifier kind is trained per fold (on the fold's training recordings); anything else is read as a window model file. */
 async function secondOpinion(value: string, flags: LearnFlags, features: FeatureOptions): Promise<SecondOpinion> {
   if (isClassifierKind(value)) {
-    const trainer = supervisedTrainer(value, { features, windowSize: flags.window, strideCalls: flags.stride, witnessShare: flags.witnessShare, rounds: flags.milRounds, vocabulary: flags.vocabulary });
-    return { trainer, strideCalls: flags.stride, alertShare: flags.alertShare, keepArgs: features.tokens.args };
+    const trainer = supervisedTrainer(value, { features, windowSize: flags.window, strideCalls: flags.stride, witnessShare: flags.witnessShare, rounds: flags.milRounds, vocabulary: flags.vocabulary, bag: flags.bag });
+    return { trainer, strideCalls: flags.stride, alertShare: flags.alertShare, thresholdRepeats: flags.thresholdRepeats, keepArgs: features.tokens.args };
   }
   return { model: await loadWindowModelFile(value) };
 }

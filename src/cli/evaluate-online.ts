@@ -20,6 +20,8 @@ export interface OnlineFlags {
   n: number;
   witnessShare: number;
   milRounds: number;
+  bag: number;
+  thresholdRepeats: number;
   vocabulary: VocabularySource;
   alertShare: number;
   flush: boolean;
@@ -34,7 +36,7 @@ export async function evaluateOnline(dataset: Dataset, flags: OnlineFlags, featu
   const trainer = (d: ProfileKind | ClassifierKind): DetectorTrainer =>
     isProfileKind(d)
       ? profileTrainer(d)
-      : supervisedTrainer(d, { features, windowSize: flags.window, strideCalls: flags.stride, witnessShare: flags.witnessShare, rounds: flags.milRounds, vocabulary: flags.vocabulary });
+      : supervisedTrainer(d, { features, windowSize: flags.window, strideCalls: flags.stride, witnessShare: flags.witnessShare, rounds: flags.milRounds, vocabulary: flags.vocabulary, bag: flags.bag });
   const progress = createProgress('evaluate online', { quiet: flags.quiet });
   const results = await runOnlineProtocol(dataset, {
     // Parsed and checked by the evaluate command: known kinds, alone or joined by +.
@@ -47,13 +49,14 @@ export async function evaluateOnline(dataset: Dataset, flags: OnlineFlags, featu
     cooldownWindows: DEFAULT_ALERT_RULE.cooldownWindows,
     margin: ONLINE_DEFAULTS.margin,
     alertShare: flags.alertShare,
+    thresholdRepeats: flags.thresholdRepeats,
     flush: flags.flush,
     seed: flags.seed,
     onProgress: (done, total, note) => progress.update(done, total, note),
   });
   progress.stop();
   if (flags.json) {
-    const settings = { window: flags.window, stride: flags.stride, k: flags.k, n: flags.n, witnessShare: flags.witnessShare, milRounds: flags.milRounds, vocabulary: flags.vocabulary, alertShare: flags.alertShare, flush: flags.flush };
+    const settings = { window: flags.window, stride: flags.stride, k: flags.k, n: flags.n, witnessShare: flags.witnessShare, milRounds: flags.milRounds, bag: flags.bag, thresholdRepeats: flags.thresholdRepeats, vocabulary: flags.vocabulary, alertShare: flags.alertShare, flush: flags.flush };
     process.stdout.write(`${JSON.stringify({ protocol: 'online', split: flags.split, data: flags.data, settings, results: results.map(toJsonRow) }, null, 2)}\n`);
     return;
   }

@@ -33,6 +33,8 @@ interface TrainFlags extends FeatureFlags {
   k: number;
   n: number;
   alertShare: number;
+  bag: number;
+  thresholdRepeats: number;
   seed: number;
   threshold: number | 'auto';
   hyper: Record<string, Json>;
@@ -55,6 +57,8 @@ export function trainCommand(): Command {
     .addOption(new Option('--stride <calls>', 'window models: score every this many calls').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.strideCalls))
     .addOption(new Option('--k <windows>', 'with --window: alert when k of the last n windows reach the threshold').argParser(parseInteger(1)).default(DEFAULT_ALERT_RULE.k))
     .addOption(new Option('--n <windows>', 'with --window: see --k').argParser(parseInteger(1)).default(DEFAULT_ALERT_RULE.n))
+    .addOption(new Option('--bag <copies>', 'with --window: average this many copies of the classifier trained from different seeds (steadier threshold, that many times the cost)').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.bag))
+    .addOption(new Option('--threshold-repeats <draws>', 'window models: draws of the inner folds that set the alert threshold (each normal training recording at its median level)').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.thresholdRepeats))
     .addOption(new Option('--alert-share <share>', 'window models: share of normal training recordings (scored by inner-fold models) allowed to alert when setting the threshold').argParser(parseShare).default(ONLINE_DEFAULTS.alertShare))
     .option('-q, --quiet', 'no progress output', false);
   addFeatureFlags(command);
@@ -111,7 +115,7 @@ async function trainWindowModel(flags: TrainFlags): Promise<void> {
   const trainer = isProfileKind(flags.model)
     ? profileTrainer(flags.model)
     : // Rounds and vocabulary source: the trainer's own defaults, the online protocol's.
-      supervisedTrainer(flags.model, { features: toFeatureOptions(flags), windowSize, strideCalls: flags.stride, witnessShare: ONLINE_DEFAULTS.witnessShare });
+      supervisedTrainer(flags.model, { features: toFeatureOptions(flags), windowSize, strideCalls: flags.stride, witnessShare: ONLINE_DEFAULTS.witnessShare, bag: flags.bag });
   progress.update(0, 1, `fitting ${trainer.name}`);
   const { detector, rule } = await fitWithRule(trainer, replays, {
     strideCalls: flags.stride,
@@ -120,6 +124,7 @@ async function trainWindowModel(flags: TrainFlags): Promise<void> {
     cooldownWindows: DEFAULT_ALERT_RULE.cooldownWindows,
     margin: ONLINE_DEFAULTS.margin,
     alertShare: flags.alertShare,
+    thresholdRepeats: flags.thresholdRepeats,
     flush: ONLINE_DEFAULTS.flush,
     seed: flags.seed,
   });

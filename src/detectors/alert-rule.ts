@@ -50,7 +50,15 @@ export class AlertState {
  * 0.05) keeps recall. Callers add their margin (`withMargin` in evaluation/online.ts).
  */
 export function quietThreshold(normalScores: readonly ArrayLike<number>[], rule: Pick<AlertRule, 'k' | 'n'>, alertShare: number): number {
-  const needed = normalScores.map((scores) => alertingLevel(scores, rule.k, rule.n)).sort((a, b) => a - b);
+  return quietThresholdOfLevels(
+    normalScores.map((scores) => alertingLevel(scores, rule.k, rule.n)),
+    alertShare,
+  );
+}
+
+/** `quietThreshold` from each held-out normal stream's alerting level (see `alertingLevel`). */
+export function quietThresholdOfLevels(levels: readonly number[], alertShare: number): number {
+  const needed = [...levels].sort((a, b) => a - b);
   if (needed.length === 0) return 1;
   // Index of the stream that sets the level: the others above it are the allowed alerting share.
   const allowed = Math.floor(alertShare * needed.length);

@@ -2,6 +2,7 @@ import type { FeatureSpec } from '../features/feature-spec.js';
 import type { Classifier, ClassifierKind, Json } from '../models/classifier.js';
 import { explainScore } from '../models/explain.js';
 import { getClassifierSpec } from '../models/index.js';
+import { bagOf } from '../models/vote.js';
 import { createBagWindow } from '../windows/bag-window.js';
 import type { StreamState } from '../windows/window-tracker.js';
 import { getProfileSpec } from './index.js';
@@ -120,6 +121,11 @@ export function profileWindowDetector(profile: NormalProfile): WindowDetector {
   };
 }
 
+/** A classifier window detector's name: `xgb-windows`, or `xgb-bag5-windows` for five averaged copies. */
+export function classifierWindowName(kind: ClassifierKind, copies = 1): string {
+  return copies === 1 ? `${kind}-windows` : `${kind}-bag${copies}-windows`;
+}
+
 /**
  * A classifier over the bag of a stream's last `spec.mode.size` calls. Explanations are
  * occlusion deltas: the tokens whose removal lowers the score most.
@@ -127,8 +133,9 @@ export function profileWindowDetector(profile: NormalProfile): WindowDetector {
 export function classifierWindowDetector(spec: FeatureSpec, classifier: Classifier, hyper: { [key: string]: Json }): WindowDetector {
   if (spec.mode.kind !== 'window') throw new TypeError('a window detector needs a feature spec in window mode');
   const policy = { kind: 'count' as const, size: spec.mode.size, stride: spec.mode.stride };
+  const copies = bagOf(classifier);
   return {
-    name: `${classifier.kind}-windows`,
+    name: copies === undefined ? classifierWindowName(classifier.kind) : classifierWindowName(copies.kind, copies.copies),
     windowSize: spec.mode.size,
     createState() {
       const bag = createBagWindow(spec, policy);

@@ -1,7 +1,8 @@
 import type { Dataset } from '../datasets/dataset.js';
-import { AlertState, quietThreshold, type AlertRule } from '../detectors/alert-rule.js';
+import { AlertState, alertingLevel, quietThresholdOfLevels, type AlertRule } from '../detectors/alert-rule.js';
 import type { ProfileContribution } from '../detectors/normal-profile.js';
 import { assignFolds } from '../models/threshold.js';
+import { SEED_STEP } from '../util/random.js';
 import { median } from '../util/stats.js';
 import { precisionRecallF1 } from './metrics.js';
 import { protocolFolds } from './protocols.js';
@@ -30,6 +31,12 @@ export interface OnlineOptions {
   /** Share of held-out training normal recordings allowed to alert when setting the threshold. @default 0.05 */
   alertShare: number;
   seed: number;
+  /**
+   * Draws of the inner folds that set the threshold: each held-out normal recording's level is
+   * the median over the draws (fold assignment and detector seed both drawn anew), so the
+   * threshold rests less on which recordings one draw happened to hold out. @default 1
+   */
+  thresholdRepeats?: number;
   /**
    * Close a partial window at the end of a recording shorter than the window. A live container
    * never ends its stream, so this is off: a short recording must alert on full windows or not
@@ -104,21 +111,28 @@ export async function runOnlineProtocol(dataset: Dataset, options: OnlineOptions
 }
 
 /** The settings that turn a trainer and training recordings into a detector with its alert rule. */
-export type RuleFitOptions = Pick<OnlineOptions, 'strideCalls' | 'k' | 'n' | 'cooldownWindows' | 'margin' | 'alertShare' | 'seed' | 'flush'>;
+export type RuleFitOptions = Pick<OnlineOptions, 'strideCalls' | 'k' | 'n' | 'cooldownWindows' | 'margin' | 'alertShare' | 'seed' | 'flush' | 'thresholdRepeats'>;
 
 /** Fits on all training recordings; the threshold comes from out-of-fold scores of the normal ones. */
 export async function fitWithRule(trainer: DetectorTrainer, train: readonly Replay[], options: RuleFitOptions): Promise<{ detector: WindowDetector; rule: AlertRule }> {
-  const folds = assignFolds(train.map((r) => r.label), [], THRESHOLD_FOLDS, options.seed);
-  const heldOutScores: Float64Array[] = [];
-  for (let f = 0; f < THRESHOLD_FOLDS; f++) {
-    const inner = train.filter((_, i) => folds[i] !== f);
-    const held = train.filter((r, i) => folds[i] === f && r.label === 0);
-    if (held.length === 0 || !inner.some((r) => r.label === 0)) continue;
-    const detector = await trainer.fit(inner, options.seed);
-    for (const r of held) heldOutScores.push(windowScores(detector, r, options.strideCalls, options.flush ?? false));
+  // Per training recording, its alerting level in each draw that held it out (normal ones only).
+  const levels = new Map<number, number[]>();
+  for (let repeat = 0; repeat < Math.max(1, Math.floor(options.thresholdRepeats ?? 1)); repeat++) {
+    const seed = options.seed + SEED_STEP * repeat;
+    const folds = assignFolds(train.map((r) => r.label), [], THRESHOLD_FOLDS, seed);
+    for (let f = 0; f < THRESHOLD_FOLDS; f++) {
+      const inner = train.filter((_, i) => folds[i] !== f);
+      const held = train.flatMap((r, i) => (folds[i] === f && r.label === 0 ? [i] : []));
+      if (held.length === 0 || !inner.some((r) => r.label === 0)) continue;
+      const detector = await trainer.fit(inner, seed);
+      for (const i of held) {
+        const level = alertingLevel(windowScores(detector, train[i], options.strideCalls, options.flush ?? false), options.k, options.n);
+        levels.set(i, [...(levels.get(i) ?? []), level]);
+      }
+    }
   }
   const detector = await trainer.fit(train, options.seed);
-  const threshold = withMargin(quietThreshold(heldOutScores, options, options.alertShare), options.margin);
+  const threshold = withMargin(quietThresholdOfLevels([...levels.values()].map(median), options.alertShare), options.margin);
   return { detector, rule: { threshold, k: options.k, n: options.n, cooldownWindows: options.cooldownWindows } };
 }
 

@@ -5,11 +5,14 @@ import { fitScaling, applyScaling } from '../features/scaling.js';
 import { argumentToken, argumentsOfToken } from '../features/tokens.js';
 import { getProfileSpec } from '../detectors/index.js';
 import { callId, callName, type ProfileKind } from '../detectors/normal-profile.js';
-import { classifierWindowDetector, profileWindowDetector, type WindowDetector } from '../detectors/window-detector.js';
+import { classifierWindowDetector, classifierWindowName, profileWindowDetector, type WindowDetector } from '../detectors/window-detector.js';
 import type { Classifier, ClassifierKind, Json } from '../models/classifier.js';
 import { getClassifierSpec } from '../models/index.js';
+import { averageOf } from '../models/vote.js';
+import { SidecarError } from '../errors.js';
 import { readTraceFile } from '../traces/read-trace.js';
 import type { SyscallEvent } from '../traces/syscall-event.js';
+import { SEED_STEP } from '../util/random.js';
 import { createBagWindow } from '../windows/bag-window.js';
 import { ONLINE_DEFAULTS } from './online-defaults.js';
 import { TRACKER_DEFAULTS, WindowTracker, type StreamState } from '../windows/window-tracker.js';
@@ -126,6 +129,13 @@ export interface SupervisedWindowOptions {
   vocabulary?: VocabularySource;
   /** Hyper-parameter overrides of the classifier (stored in the detector's body). */
   hyper?: Record<string, Json>;
+  /**
+   * Copies trained from different seeds, each with its own witness rounds, whose scores are
+   * averaged (a soft vote of the copies). Column sampling and witness selection make one
+   * copy's highest normal windows a matter of its seed, and those set the alert threshold.
+   * @default `ONLINE_DEFAULTS.bag`
+   */
+  bag?: number;
 }
 
 /**
@@ -137,11 +147,13 @@ export interface SupervisedWindowOptions {
  * windows the previous round scored highest (its likely exploit windows) and retrains.
  */
 export function supervisedTrainer(kind: ClassifierKind, options: SupervisedWindowOptions): DetectorTrainer {
-  const name = `${kind}-windows`;
   const rounds = Math.max(1, Math.floor(options.rounds ?? ONLINE_DEFAULTS.rounds));
   const vocabulary = options.vocabulary ?? ONLINE_DEFAULTS.vocabulary;
+  const bag = Math.max(1, Math.floor(options.bag ?? ONLINE_DEFAULTS.bag));
+  // A bag is saved as a vote of its copies, and a vote cannot hold votes.
+  if (bag > 1 && kind === 'vote') throw new SidecarError('FML_ERR_USAGE', 'a bag of copies needs one classifier kind (xgb, rf, …), not vote');
   return {
-    name,
+    name: classifierWindowName(kind, bag),
     async fit(train, seed) {
       const counted = train.map((r) => {
         const counter = countTokens({ tokens: options.features.tokens });
@@ -163,11 +175,17 @@ export function supervisedTrainer(kind: ClassifierKind, options: SupervisedWindo
       const spec = { ...unscaled, scaling };
       const classifierSpec = getClassifierSpec(kind);
       const hyper = { ...classifierSpec.defaults, ...options.hyper };
-      const fit = (rows: typeof windows): Promise<Classifier> =>
-        classifierSpec.fit({ X: rows.map((w) => w.vector), y: Uint8Array.from(rows, (w) => train[w.recording].label), featureNames: spec.vocabulary }, hyper, { seed });
-      let model = await fit(windows);
-      for (let round = 1; round < rounds; round++) model = await fit(selectWitnesses(windows, train, model, options.witnessShare));
-      return classifierWindowDetector(spec, model, hyper);
+      const fit = (rows: typeof windows, copySeed: number): Promise<Classifier> =>
+        classifierSpec.fit({ X: rows.map((w) => w.vector), y: Uint8Array.from(rows, (w) => train[w.recording].label), featureNames: spec.vocabulary }, hyper, { seed: copySeed });
+      const copies: Classifier[] = [];
+      for (let copy = 0; copy < bag; copy++) {
+        const copySeed = seed + SEED_STEP * copy;
+        let model = await fit(windows, copySeed);
+        for (let round = 1; round < rounds; round++) model = await fit(selectWitnesses(windows, train, model, options.witnessShare), copySeed);
+        copies.push(model);
+      }
+      if (bag === 1) return classifierWindowDetector(spec, copies[0], hyper);
+      return classifierWindowDetector(spec, averageOf(copies, spec.vocabulary.length), { members: copies.map((c) => c.kind), memberHyper: hyper });
     },
   };
 }

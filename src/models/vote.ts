@@ -31,6 +31,10 @@ class VoteClassifier implements Classifier {
     this.nFeatures = nFeatures;
   }
 
+  get memberKinds(): ClassifierKind[] {
+    return this.members.map((m) => m.classifier.kind);
+  }
+
   predictProba(x: ArrayLike<number>): number {
     let sum = 0;
     for (const { classifier, columns, scratch } of this.members) {
@@ -54,6 +58,22 @@ class VoteClassifier implements Classifier {
       })),
     };
   }
+}
+
+/**
+ * The soft vote of classifiers already trained on the same columns (copies of one kind from
+ * different seeds, for a window detector's bag): saved and read back like any vote.
+ */
+export function averageOf(classifiers: readonly Classifier[], nFeatures: number): Classifier {
+  if (classifiers.length === 0) throw new TypeError('a vote needs at least one member');
+  return new VoteClassifier(classifiers.map((c) => member(c, null)), nFeatures);
+}
+
+/** The kind and number of copies when `classifier` is a vote of copies of one kind (a bag), else undefined. */
+export function bagOf(classifier: Classifier): { kind: ClassifierKind; copies: number } | undefined {
+  if (!(classifier instanceof VoteClassifier)) return undefined;
+  const kinds = new Set(classifier.memberKinds);
+  return kinds.size === 1 ? { kind: classifier.memberKinds[0], copies: classifier.memberKinds.length } : undefined;
 }
 
 /** The member kinds named by the `members` hyper-parameter: a list or a comma-separated string. */

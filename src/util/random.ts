@@ -4,6 +4,12 @@
  */
 export type Random = () => number;
 
+/**
+ * The seed of the i-th of several independent draws from one user seed is `seed + i · SEED_STEP`
+ * (a prime far from 1, so the draws of neighbouring user seeds do not overlap).
+ */
+export const SEED_STEP = 7919;
+
 export function createRandom(seed: number): Random {
   let state = seed >>> 0;
   return () => {

@@ -24,6 +24,8 @@ describe('evaluate --protocol online flags', () => {
       n: ONLINE_DEFAULTS.n,
       witnessShare: ONLINE_DEFAULTS.witnessShare,
       milRounds: ONLINE_DEFAULTS.rounds,
+      bag: ONLINE_DEFAULTS.bag,
+      thresholdRepeats: ONLINE_DEFAULTS.thresholdRepeats,
       vocabulary: ONLINE_DEFAULTS.vocabulary,
       alertShare: ONLINE_DEFAULTS.alertShare,
       flush: false,
@@ -37,12 +39,17 @@ describe('evaluate --protocol online flags', () => {
 
   it('passes the training knobs through and rejects bad ones', async () => {
     const dir = await writeShortAttackDataset();
-    const r = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--split', 'group-out', '--detectors', 'dt', '--window', '40', '--stride', '10', '--mil-rounds', '1', '--witness-share', '0.5', '--vocabulary', 'all', '--k', '2', '--n', '3', '--json', '--quiet']);
+    const r = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--split', 'group-out', '--detectors', 'dt', '--window', '40', '--stride', '10', '--mil-rounds', '1', '--witness-share', '0.5', '--vocabulary', 'all', '--k', '2', '--n', '3', '--bag', '2', '--threshold-repeats', '2', '--json', '--quiet']);
     expect(r.code, r.stderr).toBe(0);
-    expect((JSON.parse(r.stdout) as OnlineJson).settings).toMatchObject({ window: 40, milRounds: 1, witnessShare: 0.5, vocabulary: 'all', k: 2, n: 3 });
+    const json = JSON.parse(r.stdout) as OnlineJson;
+    expect(json.settings).toMatchObject({ window: 40, milRounds: 1, witnessShare: 0.5, vocabulary: 'all', k: 2, n: 3, bag: 2, thresholdRepeats: 2 });
+    expect(json.results[0].model).toBe('dt-bag2-windows');
     const bad = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--witness-share', '0', '--quiet']);
     expect(bad.code).not.toBe(0);
     const badVocabulary = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--vocabulary', 'attack', '--quiet']);
     expect(badVocabulary.code).not.toBe(0);
+    const badBag = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--bag', '0', '--quiet']);
+    expect(badBag.code).not.toBe(0);
+    expect(badBag.stderr).toMatch(/--bag/);
   });
 });

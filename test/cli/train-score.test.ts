@@ -162,6 +162,22 @@ describe('train --window then score: window models for serve', () => {
     expect(attack[0].top.map((t) => t.feature)).toEqual(expect.arrayContaining([expect.stringMatching(/execve|clone|wait4/)]));
   });
 
+  it('with --bag, writes the copies as one soft vote that serve and score read like any window model', async () => {
+    const out = path.join(dir, 'rf-bag.json');
+    const train = await runCli(['train', '--data', dir, '--model', 'rf', '--window', '40', '--stride', '8', '--ngram', '1', '--bag', '3', '--out', out, '--quiet']);
+    expect(train.code, train.stderr).toBe(0);
+    expect(train.stdout).toMatch(/: rf-bag3-windows over windows of 40 calls/);
+    const { file } = await loadWindowModelFile(out);
+    if (file.detector.type !== 'classifier') throw new Error('expected a classifier detector');
+    expect(file.detector.classifier.kind).toBe('vote');
+    expect((file.detector.classifier.params.members as { kind: string }[]).map((m) => m.kind)).toEqual(['rf', 'rf', 'rf']);
+    const score = await runCli(['score', '--model', out, '--json', path.join(dir, 'normal'), path.join(dir, 'exec')]);
+    expect(score.code, score.stderr).toBe(0);
+    const results = (JSON.parse(score.stdout) as { results: { file: string; alerts: number }[] }).results;
+    expect(results.filter((r) => r.file.includes(`${path.sep}exec${path.sep}`)).every((r) => r.alerts >= 1)).toBe(true);
+    expect(results.filter((r) => r.file.includes(`${path.sep}normal${path.sep}`)).every((r) => r.alerts === 0)).toBe(true);
+  });
+
   it('sets the alert threshold for the share of normal recordings --alert-share allows, and refuses a share outside [0, 1)', async () => {
     // Three of six normal runs make a call no other run makes: scored by inner-fold profiles
     // that never saw it, each is novel. Allowing none of them to alert puts the threshold at

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../../src/datasets/dataset.js';
 import { callId } from '../../src/detectors/normal-profile.js';
-import { runOnlineProtocol, windowScores, withMargin, type OnlineOptions } from '../../src/evaluation/online.js';
-import { profileTrainer, supervisedTrainer, type DetectorTrainer } from '../../src/evaluation/window-detectors.js';
+import { fitWithRule, runOnlineProtocol, windowScores, withMargin, type OnlineOptions } from '../../src/evaluation/online.js';
+import { profileTrainer, supervisedTrainer, type DetectorTrainer, type Replay } from '../../src/evaluation/window-detectors.js';
 import { DEFAULT_FEATURE_OPTIONS } from '../../src/models/train.js';
+import { SEED_STEP } from '../../src/util/random.js';
 import { loops, writeShortAttackDataset, writeToyDataset, type ToyRecording } from '../helpers/toy-recordings.js';
 
 /**
@@ -92,6 +93,35 @@ describe('online protocol: honest windows and thresholds', () => {
     const detector = { name: 'constant', windowSize: 100, createState: () => ({ push: () => true, score: () => 0.5, explain: () => [] }), toBody: () => ({ type: 'profile' as const, kind: 'stide' as const, params: {} }) };
     expect(windowScores(detector, replay, 10, false)).toHaveLength(0);
     expect(Array.from(windowScores(detector, replay, 10, true))).toEqual([0.5]);
+  });
+
+  it('with threshold repeats, sets the threshold at the median of each normal recording over fresh fold draws', async () => {
+    // A detector whose every window scores a value fixed by the seed it was fitted with: each
+    // draw of the inner folds (seeds 1, 1 + SEED_STEP, 1 + 2·SEED_STEP) gives every held-out normal one level.
+    const perDraw = new Map([
+      [1, 0.2],
+      [1 + SEED_STEP, 0.9],
+      [1 + 2 * SEED_STEP, 0.3],
+    ]);
+    const seeds: number[] = [];
+    const trainer: DetectorTrainer = {
+      name: 'by-seed',
+      fit: async (_train, seed) => {
+        seeds.push(seed);
+        const score = perDraw.get(seed) ?? 0;
+        return { name: 'by-seed', windowSize: 10, createState: () => ({ push: () => true, score: () => score, explain: () => [] }), toBody: () => ({ type: 'profile', kind: 'stide', params: {} }) };
+      },
+    };
+    const calls = Int32Array.from(loops(10).map(callId));
+    const train: Replay[] = Array.from({ length: 10 }, (_, i) => ({ id: `r${i}`, label: (i % 2) as 0 | 1, calls, tids: new Int32Array(calls.length).fill(-1) }));
+    const rule = { strideCalls: 10, k: 1, n: 1, cooldownWindows: 20, margin: 0.05, alertShare: 0, seed: 1 };
+    const once = await fitWithRule(trainer, train, rule);
+    expect(once.rule.threshold).toBeCloseTo(withMargin(0.2, 0.05), 6);
+    seeds.length = 0;
+    const thrice = await fitWithRule(trainer, train, { ...rule, thresholdRepeats: 3 });
+    // five inner fits per draw, then the detector itself on the first draw's seed
+    expect(seeds).toEqual([...Array(5).fill(1), ...Array(5).fill(1 + SEED_STEP), ...Array(5).fill(1 + 2 * SEED_STEP), 1]);
+    expect(thrice.rule.threshold).toBeCloseTo(withMargin(0.3, 0.05), 6);
   });
 
   it('puts the margin inside the room a level has, so levels near 1 still leave a reachable threshold', () => {

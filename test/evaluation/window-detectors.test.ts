@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { callId } from '../../src/detectors/normal-profile.js';
-import type { WindowDetector } from '../../src/detectors/window-detector.js';
+import { windowDetectorFromBody, type WindowDetector } from '../../src/detectors/window-detector.js';
 import { ONLINE_DEFAULTS } from '../../src/evaluation/online-defaults.js';
 import { replayEvent, supervisedTrainer, type Replay } from '../../src/evaluation/window-detectors.js';
 import { DEFAULT_FEATURE_OPTIONS } from '../../src/models/train.js';
+import { SEED_STEP } from '../../src/util/random.js';
 
 import { loops } from '../helpers/toy-recordings.js';
 
@@ -71,6 +72,25 @@ describe('supervised window trainer', () => {
     // Later rounds keep only each attack run's top windows (the burst) as positives.
     expect(scoreOf(threeRounds, loops(7))).toBeLessThan(0.1);
     expect(scoreOf(threeRounds, [...loops(3), 'clone', 'execve', 'wait4', ...loops(2)])).toBeGreaterThan(0.9);
+  });
+
+  it('with a bag, scores the mean of copies trained alone from spread seeds, and saves as a vote of them', async () => {
+    const bagged = await supervisedTrainer('rf', { ...options, bag: 2 }).fit(TRAIN, 7);
+    const first = await supervisedTrainer('rf', options).fit(TRAIN, 7);
+    const second = await supervisedTrainer('rf', options).fit(TRAIN, 7 + SEED_STEP);
+    const probes = [loops(7), [...loops(3), 'clone', 'execve', 'wait4', ...loops(2)], [...loops(4), 'clone', ...loops(2)]];
+    const scores = probes.map((p) => [scoreOf(first, p), scoreOf(second, p)]);
+    // the copies differ (else the bag would average one model with itself)
+    expect(scores.some(([a, b]) => a !== b)).toBe(true);
+    probes.forEach((p, i) => expect(scoreOf(bagged, p)).toBeCloseTo((scores[i][0] + scores[i][1]) / 2, 12));
+    const body = bagged.toBody();
+    expect(body.type === 'classifier' && body.classifier.kind).toBe('vote');
+    const reread = windowDetectorFromBody(JSON.parse(JSON.stringify(body)));
+    for (const p of probes) expect(scoreOf(reread, p)).toBe(scoreOf(bagged, p));
+    expect(supervisedTrainer('rf', { ...options, bag: 2 }).name).toBe('rf-bag2-windows');
+    expect(bagged.name).toBe('rf-bag2-windows');
+    expect(reread.name).toBe('rf-bag2-windows');
+    expect(() => supervisedTrainer('vote', { ...options, bag: 2 })).toThrow(/one classifier kind/);
   });
 
   it('is deterministic for a seed', async () => {
