@@ -135,7 +135,7 @@ export function classifierWindowDetector(spec: FeatureSpec, classifier: Classifi
   const policy = { kind: 'count' as const, size: spec.mode.size, stride: spec.mode.stride };
   const copies = bagOf(classifier);
   return {
-    name: copies === undefined ? classifierWindowName(classifier.kind) : classifierWindowName(copies.kind, copies.copies),
+    name: classifierWindowName(copies?.kind ?? classifier.kind, copies?.copies),
     windowSize: spec.mode.size,
     createState() {
       const bag = createBagWindow(spec, policy);

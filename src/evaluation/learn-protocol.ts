@@ -177,7 +177,7 @@ async function secondOpinions(dataset: Dataset, folds: readonly Fold[], options:
   for (const fold of folds) {
     const train = [];
     for (const r of fold.train) train.push(await readReplay(r.path, r.id, r.label, second.keepArgs));
-    const { detector, rule } = await fitWithRule(second.trainer, train, { ...ONLINE_DEFAULTS, ...DEFAULT_ALERT_RULE, strideCalls: second.strideCalls, alertShare: second.alertShare ?? ONLINE_DEFAULTS.alertShare, thresholdRepeats: second.thresholdRepeats ?? ONLINE_DEFAULTS.thresholdRepeats, seed: options.seed });
+    const { detector, rule } = await fitWithRule(second.trainer, train, { ...ONLINE_DEFAULTS, ...DEFAULT_ALERT_RULE, strideCalls: second.strideCalls, alertShare: second.alertShare ?? ONLINE_DEFAULTS.alertShare, thresholdRepeats: second.thresholdRepeats, seed: options.seed });
     const training = { data: dataset.root, dataSha256: '', recordings: train.length, attacks: train.filter((r) => r.label === 1).length, seed: options.seed, createdAt: new Date(0).toISOString(), versions: {} };
     models.push({ file: windowModelFile(detector, rule, second.strideCalls, training), detector });
     options.onProgress?.(models.length, folds.length, `second opinion ${detector.name}: fold ${models.length} of ${folds.length}`);

@@ -5,6 +5,7 @@ import { assignFolds } from '../models/threshold.js';
 import { SEED_STEP } from '../util/random.js';
 import { median } from '../util/stats.js';
 import { precisionRecallF1 } from './metrics.js';
+import { ONLINE_DEFAULTS } from './online-defaults.js';
 import { protocolFolds } from './protocols.js';
 import { ANY_THRESHOLD, anyWindowDetector, type WindowDetector } from '../detectors/window-detector.js';
 import { readReplay, replayWindows, type DetectorTrainer, type Replay } from './window-detectors.js';
@@ -34,7 +35,8 @@ export interface OnlineOptions {
   /**
    * Draws of the inner folds that set the threshold: each held-out normal recording's level is
    * the median over the draws (fold assignment and detector seed both drawn anew), so the
-   * threshold rests less on which recordings one draw happened to hold out. @default 1
+   * threshold rests less on which recordings one draw happened to hold out.
+   * @default `ONLINE_DEFAULTS.thresholdRepeats`
    */
   thresholdRepeats?: number;
   /**
@@ -117,7 +119,7 @@ export type RuleFitOptions = Pick<OnlineOptions, 'strideCalls' | 'k' | 'n' | 'co
 export async function fitWithRule(trainer: DetectorTrainer, train: readonly Replay[], options: RuleFitOptions): Promise<{ detector: WindowDetector; rule: AlertRule }> {
   // Per training recording, its alerting level in each draw that held it out (normal ones only).
   const levels = new Map<number, number[]>();
-  for (let repeat = 0; repeat < Math.max(1, Math.floor(options.thresholdRepeats ?? 1)); repeat++) {
+  for (let repeat = 0; repeat < Math.max(1, Math.floor(options.thresholdRepeats ?? ONLINE_DEFAULTS.thresholdRepeats)); repeat++) {
     const seed = options.seed + SEED_STEP * repeat;
     const folds = assignFolds(train.map((r) => r.label), [], THRESHOLD_FOLDS, seed);
     for (let f = 0; f < THRESHOLD_FOLDS; f++) {
@@ -127,7 +129,9 @@ export async function fitWithRule(trainer: DetectorTrainer, train: readonly Repl
       const detector = await trainer.fit(inner, seed);
       for (const i of held) {
         const level = alertingLevel(windowScores(detector, train[i], options.strideCalls, options.flush ?? false), options.k, options.n);
-        levels.set(i, [...(levels.get(i) ?? []), level]);
+        const seen = levels.get(i);
+        if (seen === undefined) levels.set(i, [level]);
+        else seen.push(level);
       }
     }
   }
