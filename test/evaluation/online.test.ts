@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../../src/datasets/dataset.js';
 import { callId } from '../../src/detectors/normal-profile.js';
 import { fitWithRule, runOnlineProtocol, windowScores, withMargin, type OnlineOptions } from '../../src/evaluation/online.js';
+import { ONLINE_DEFAULTS } from '../../src/evaluation/online-defaults.js';
 import { profileTrainer, supervisedTrainer, type DetectorTrainer, type Replay } from '../../src/evaluation/window-detectors.js';
 import { DEFAULT_FEATURE_OPTIONS } from '../../src/models/train.js';
 import { SEED_STEP } from '../../src/util/random.js';
@@ -115,13 +116,16 @@ describe('online protocol: honest windows and thresholds', () => {
     const calls = Int32Array.from(loops(10).map(callId));
     const train: Replay[] = Array.from({ length: 10 }, (_, i) => ({ id: `r${i}`, label: (i % 2) as 0 | 1, calls, tids: new Int32Array(calls.length).fill(-1) }));
     const rule = { strideCalls: 10, k: 1, n: 1, cooldownWindows: 20, margin: 0.05, alertShare: 0, seed: 1 };
-    const once = await fitWithRule(trainer, train, rule);
+    const once = await fitWithRule(trainer, train, { ...rule, thresholdRepeats: 1 });
     expect(once.rule.threshold).toBeCloseTo(withMargin(0.2, 0.05), 6);
     seeds.length = 0;
     const thrice = await fitWithRule(trainer, train, { ...rule, thresholdRepeats: 3 });
     // five inner fits per draw, then the detector itself on the first draw's seed
     expect(seeds).toEqual([...Array(5).fill(1), ...Array(5).fill(1 + SEED_STEP), ...Array(5).fill(1 + 2 * SEED_STEP), 1]);
     expect(thrice.rule.threshold).toBeCloseTo(withMargin(0.3, 0.05), 6);
+    // unset, the online default: three draws
+    expect(ONLINE_DEFAULTS.thresholdRepeats).toBe(3);
+    expect((await fitWithRule(trainer, train, rule)).rule.threshold).toBeCloseTo(withMargin(0.3, 0.05), 6);
   });
 
   it('puts the margin inside the room a level has, so levels near 1 still leave a reachable threshold', () => {
