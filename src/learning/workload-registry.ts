@@ -1,4 +1,4 @@
-import { ANY_THRESHOLD, anyWindowDetector, type WindowDetector } from '../detectors/window-detector.js';
+import { ANY_THRESHOLD, anyWindowDetector, bodyNeedsArgs, type WindowDetector } from '../detectors/window-detector.js';
 import type { LoadedWindowModel } from '../models/window-model-file.js';
 import type { ProfileStore } from './profile-store.js';
 import { Workload, type LearningOptions, type RelearnOutcome, type WorkloadState } from './workload.js';
@@ -190,15 +190,12 @@ export class WorkloadRegistry {
     return true;
   }
 
-  /** Installs a model for a workload (an imported profile): it detects at once. */
-  async install(key: string, model: LoadedWindowModel): Promise<void> {
-    let workload = this.workloads.get(key);
-    if (workload === undefined) {
-      workload = new Workload(key, this.now());
-      this.workloads.set(key, workload);
-    }
-    workload.setModel(model, this.now());
-    await this.options.store?.save(workload.toRecord());
+  /**
+   * Whether a workload's profile reads argument tokens. Learned profiles never do; one imported
+   * with `profiles import` from a model trained with `--args` does, and the feed must keep them.
+   */
+  get profilesNeedArgs(): boolean {
+    return [...this.workloads.values()].some((w) => w.model !== undefined && bodyNeedsArgs(w.model.file.detector));
   }
 
   /** Resolves once every learning in progress has finished (and been saved). */

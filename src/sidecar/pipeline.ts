@@ -221,13 +221,13 @@ export class Pipeline {
   }
 
   /**
-   * Whether a model this pipeline scores with (the model, or the second opinion of learned
-   * workloads) reads argument tokens: its feed must then keep each call's arguments. Learned
-   * profiles read call names only.
+   * Whether a model this pipeline scores with (the model, the second opinion of learned
+   * workloads, or a stored workload profile) reads argument tokens: its feed must then keep
+   * each call's arguments.
    */
   get needsArgs(): boolean {
     const { model, learning } = this.options;
-    return [model, learning?.options.secondOpinion].some((m) => m !== undefined && bodyNeedsArgs(m.file.detector));
+    return [model, learning?.options.secondOpinion].some((m) => m !== undefined && bodyNeedsArgs(m.file.detector)) || (learning?.profilesNeedArgs ?? false);
   }
 
   /** Sets the gauges (and the evictions-for-room counter) from the current state: housekeeping and /metrics call it. */

@@ -81,4 +81,23 @@ describe('serve with a model over argument tokens', () => {
     expect(anomalies('args-normal')).toEqual([]);
     expect(sidekick.violations).toEqual([]);
   });
+
+  it('keeps the arguments for a workload whose imported profile reads them', async () => {
+    const profiles = path.join(dir, 'profiles');
+    const imported = await runCli(['profiles', 'import', path.join(dir, 'args-windows.json'), '--workload', 'image:app', '--dir', profiles]);
+    expect(imported.code, imported.stderr).toBe(0);
+    const feed = path.join(dir, 'learn-feed.sock');
+    const learning = await startSidecarProcess(['--listen', '127.0.0.1:0', '--sidekick', sidekick.url, '--feed-socket', feed, '--spool-dir', path.join(dir, 'spool-learn'), '--learn', '--profiles-dir', profiles, '--no-second-opinion']);
+    try {
+      for (const [file, container] of [['exec/app-2.log', 'imported-attack'], ['normal/app-2.log', 'imported-normal']]) {
+        const r = await runCli(['replay', path.join(dir, 'data', file), '--to', `unix:${feed}`, '--container', container, '--image', 'app', '--args']);
+        expect(r.code, r.stderr).toBe(0);
+      }
+      await waitFor(() => anomalies('imported-attack').length > 0, 20_000, 'an anomaly alert from the imported profile');
+      expect(String(anomalies('imported-attack')[0].output_fields['ml.top_syscalls'])).toContain('execve:nc');
+      expect(anomalies('imported-normal')).toEqual([]);
+    } finally {
+      await learning.stop();
+    }
+  });
 });
