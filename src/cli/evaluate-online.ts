@@ -1,12 +1,10 @@
 import type { Dataset } from '../datasets/dataset.js';
-import { DEFAULT_ALERT_RULE } from '../detectors/alert-rule.js';
 import { isProfileKind } from '../detectors/index.js';
 import type { FeatureOptions } from '../features/extract.js';
 import type { ClassifierKind } from '../models/classifier.js';
 import { profileTrainer, supervisedTrainer, type DetectorTrainer, type VocabularySource } from '../evaluation/window-detectors.js';
 import type { ProfileKind } from '../detectors/normal-profile.js';
-import { runOnlineProtocol, type OnlineResult } from '../evaluation/online.js';
-import { ONLINE_DEFAULTS } from '../evaluation/online-defaults.js';
+import { ruleFitOptions, runOnlineProtocol, type OnlineResult } from '../evaluation/online.js';
 import { alignTable } from '../evaluation/report.js';
 import { createProgress } from './progress.js';
 
@@ -43,15 +41,7 @@ export async function evaluateOnline(dataset: Dataset, flags: OnlineFlags, featu
     detectors: flags.detectors.map((item) => item.split('+').map((d) => trainer(d as ProfileKind | ClassifierKind))),
     split: flags.split,
     keepArgs: features.tokens.args,
-    strideCalls: flags.stride,
-    k: flags.k,
-    n: flags.n,
-    cooldownWindows: DEFAULT_ALERT_RULE.cooldownWindows,
-    margin: ONLINE_DEFAULTS.margin,
-    alertShare: flags.alertShare,
-    thresholdRepeats: flags.thresholdRepeats,
-    flush: flags.flush,
-    seed: flags.seed,
+    ...ruleFitOptions({ strideCalls: flags.stride, k: flags.k, n: flags.n, alertShare: flags.alertShare, thresholdRepeats: flags.thresholdRepeats, flush: flags.flush, seed: flags.seed }),
     onProgress: (done, total, note) => progress.update(done, total, note),
   });
   progress.stop();

@@ -7,7 +7,7 @@ import { DEFAULT_ALERT_RULE } from '../detectors/alert-rule.js';
 import { isProfileKind } from '../detectors/index.js';
 import { PROFILE_KINDS, type ProfileKind } from '../detectors/normal-profile.js';
 import { SidecarError } from '../errors.js';
-import { fitWithRule } from '../evaluation/online.js';
+import { fitWithRule, ruleFitOptions } from '../evaluation/online.js';
 import { ONLINE_DEFAULTS } from '../evaluation/online-defaults.js';
 import { profileTrainer, readReplay, supervisedTrainer } from '../evaluation/window-detectors.js';
 import { CLASSIFIER_KINDS, type ClassifierKind } from '../models/classifier.js';
@@ -117,17 +117,7 @@ async function trainWindowModel(flags: TrainFlags): Promise<void> {
     : // Rounds and vocabulary source: the trainer's own defaults, the online protocol's.
       supervisedTrainer(flags.model, { features: toFeatureOptions(flags), windowSize, strideCalls: flags.stride, witnessShare: ONLINE_DEFAULTS.witnessShare, bag: flags.bag });
   progress.update(0, 1, `fitting ${trainer.name}`);
-  const { detector, rule } = await fitWithRule(trainer, replays, {
-    strideCalls: flags.stride,
-    k: flags.k,
-    n: flags.n,
-    cooldownWindows: DEFAULT_ALERT_RULE.cooldownWindows,
-    margin: ONLINE_DEFAULTS.margin,
-    alertShare: flags.alertShare,
-    thresholdRepeats: flags.thresholdRepeats,
-    flush: ONLINE_DEFAULTS.flush,
-    seed: flags.seed,
-  });
+  const { detector, rule } = await fitWithRule(trainer, replays, ruleFitOptions({ strideCalls: flags.stride, k: flags.k, n: flags.n, alertShare: flags.alertShare, thresholdRepeats: flags.thresholdRepeats, seed: flags.seed }));
   progress.stop();
   await saveWindowModelFile(flags.out, windowModelFile(detector, rule, flags.stride, await trainingInfo(flags, dataset.recordings)));
   process.stdout.write(

@@ -7,7 +7,7 @@ import { LEARNING_DEFAULTS, type LearningOptions } from '../learning/workload.js
 import { WorkloadRegistry } from '../learning/workload-registry.js';
 import { DEFAULT_ALERT_RULE } from '../detectors/alert-rule.js';
 import { loadWindowModelFile, windowModelFile, type LoadedWindowModel } from '../models/window-model-file.js';
-import { fitWithRule } from './online.js';
+import { fitWithRule, ruleFitOptions } from './online.js';
 import { ONLINE_DEFAULTS } from './online-defaults.js';
 import { readReplay, type DetectorTrainer } from './window-detectors.js';
 import { PolicyEngine, loadPolicyDir } from '../policy/index.js';
@@ -177,7 +177,11 @@ async function secondOpinions(dataset: Dataset, folds: readonly Fold[], options:
   for (const fold of folds) {
     const train = [];
     for (const r of fold.train) train.push(await readReplay(r.path, r.id, r.label, second.keepArgs));
-    const { detector, rule } = await fitWithRule(second.trainer, train, { ...ONLINE_DEFAULTS, ...DEFAULT_ALERT_RULE, strideCalls: second.strideCalls, alertShare: second.alertShare ?? ONLINE_DEFAULTS.alertShare, thresholdRepeats: second.thresholdRepeats, seed: options.seed });
+    const { detector, rule } = await fitWithRule(
+      second.trainer,
+      train,
+      ruleFitOptions({ strideCalls: second.strideCalls, k: DEFAULT_ALERT_RULE.k, n: DEFAULT_ALERT_RULE.n, alertShare: second.alertShare ?? ONLINE_DEFAULTS.alertShare, thresholdRepeats: second.thresholdRepeats, seed: options.seed }),
+    );
     const training = { data: dataset.root, dataSha256: '', recordings: train.length, attacks: train.filter((r) => r.label === 1).length, seed: options.seed, createdAt: new Date(0).toISOString(), versions: {} };
     models.push({ file: windowModelFile(detector, rule, second.strideCalls, training), detector });
     options.onProgress?.(models.length, folds.length, `second opinion ${detector.name}: fold ${models.length} of ${folds.length}`);

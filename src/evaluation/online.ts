@@ -1,5 +1,5 @@
 import type { Dataset } from '../datasets/dataset.js';
-import { AlertState, alertingLevel, quietThresholdOfLevels, type AlertRule } from '../detectors/alert-rule.js';
+import { AlertState, DEFAULT_ALERT_RULE, alertingLevel, quietThresholdOfLevels, type AlertRule } from '../detectors/alert-rule.js';
 import type { ProfileContribution } from '../detectors/normal-profile.js';
 import { assignFolds } from '../models/threshold.js';
 import { SEED_STEP } from '../util/random.js';
@@ -114,6 +114,11 @@ export async function runOnlineProtocol(dataset: Dataset, options: OnlineOptions
 
 /** The settings that turn a trainer and training recordings into a detector with its alert rule. */
 export type RuleFitOptions = Pick<OnlineOptions, 'strideCalls' | 'k' | 'n' | 'cooldownWindows' | 'margin' | 'alertShare' | 'seed' | 'flush' | 'thresholdRepeats'>;
+
+/** The rule-fit settings a command names, the online protocol's defaults for the rest (cooldown, margin, no flush). */
+export function ruleFitOptions(named: Pick<RuleFitOptions, 'strideCalls' | 'k' | 'n' | 'alertShare' | 'thresholdRepeats' | 'seed'> & Pick<Partial<RuleFitOptions>, 'flush'>): RuleFitOptions {
+  return { cooldownWindows: DEFAULT_ALERT_RULE.cooldownWindows, margin: ONLINE_DEFAULTS.margin, flush: ONLINE_DEFAULTS.flush, ...named };
+}
 
 /** Fits on all training recordings; the threshold comes from out-of-fold scores of the normal ones. */
 export async function fitWithRule(trainer: DetectorTrainer, train: readonly Replay[], options: RuleFitOptions): Promise<{ detector: WindowDetector; rule: AlertRule }> {
