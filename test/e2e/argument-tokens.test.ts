@@ -89,7 +89,8 @@ describe('serve with a model over argument tokens', () => {
     const feed = path.join(dir, 'learn-feed.sock');
     const learning = await startSidecarProcess(['--listen', '127.0.0.1:0', '--sidekick', sidekick.url, '--feed-socket', feed, '--spool-dir', path.join(dir, 'spool-learn'), '--learn', '--profiles-dir', profiles, '--no-second-opinion']);
     try {
-      for (const [file, container] of [['exec/app-2.log', 'imported-attack'], ['normal/app-2.log', 'imported-normal']]) {
+      // The normal run first: by the time the attack has alerted, its windows have been scored too.
+      for (const [file, container] of [['normal/app-2.log', 'imported-normal'], ['exec/app-2.log', 'imported-attack']]) {
         const r = await runCli(['replay', path.join(dir, 'data', file), '--to', `unix:${feed}`, '--container', container, '--image', 'app', '--args']);
         expect(r.code, r.stderr).toBe(0);
       }
