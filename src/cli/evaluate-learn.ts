@@ -2,7 +2,7 @@ import { loadDataset, type Dataset } from '../datasets/dataset.js';
 import { isProfileKind } from '../detectors/index.js';
 import { PROFILE_KINDS, type ProfileKind } from '../detectors/normal-profile.js';
 import { SidecarError } from '../errors.js';
-import { runLearnProtocol, type SecondOpinion } from '../evaluation/learn-protocol.js';
+import { runLearnProtocol, type LearnSplit, type SecondOpinion } from '../evaluation/learn-protocol.js';
 import { supervisedTrainer, type VocabularySource } from '../evaluation/window-detectors.js';
 import type { FeatureOptions } from '../features/extract.js';
 import { isClassifierKind } from '../models/index.js';
@@ -21,7 +21,7 @@ interface LearnFlags {
   thresholdRepeats: number;
   vocabulary: VocabularySource;
   alertShare: number;
-  split: 'study' | 'group-out';
+  split: LearnSplit;
   seed: number;
   json: boolean;
   quiet: boolean;

@@ -16,11 +16,13 @@ import { evaluateLearn } from './evaluate-learn.js';
 import { evaluateOnline, type OnlineFlags } from './evaluate-online.js';
 import { ONLINE_DEFAULTS } from '../evaluation/online-defaults.js';
 import { VOCABULARY_SOURCES } from '../evaluation/window-detectors.js';
+import { LEARN_SPLITS, type LearnSplit } from '../evaluation/learn-protocol.js';
 import { addFeatureFlags } from './feature-flags.js';
 import { collectHyper, parseChoice, parseFormat, parseInteger, parseShare, thresholdOption, toFeatureOptions, type FeatureFlags } from './options.js';
 import { createProgress } from './progress.js';
 
-interface EvaluateFlags extends FeatureFlags, Omit<OnlineFlags, 'json' | 'quiet' | 'data' | 'seed'> {
+interface EvaluateFlags extends FeatureFlags, Omit<OnlineFlags, 'json' | 'quiet' | 'data' | 'seed' | 'split'> {
+  split: LearnSplit;
   data?: string;
   train?: string;
   test?: string;
@@ -61,7 +63,7 @@ export function evaluateCommand(): Command {
     .addOption(new Option('--second-opinion <kind|file>', "learn: a classifier over windows (xgb, rf, …) trained on each fold's training recordings, or a window model file, scoring beside the learned profile as serve --learn does with its --model; default none"))
     .addOption(new Option('--detectors <list>', `online: comma-separated detectors: normal-profile (${PROFILE_KINDS.join(', ')}) or classifiers over windows (ab, dt, …), or sets joined by + (xgb+novelty) that alert when any member would at its own threshold; learn: normal-profile detectors or sets of them`).argParser(parseDetectorList).default([...PROFILE_KINDS], PROFILE_KINDS.join(',')))
     .addOption(new Option('--window <calls>', 'online: calls per window of the classifiers over windows').argParser(parseInteger(2)).default(ONLINE_DEFAULTS.windowSize))
-    .addOption(new Option('--split <name>', 'online: study (50/50) or group-out (leave one plugin out)').argParser(parseChoice(['study', 'group-out'] as const)).default('study'))
+    .addOption(new Option('--split <name>', 'online and learn: study (50/50) or group-out (leave one plugin out); learn also new-app (each plugin learned from half its normal recordings, the second opinion trained on the other plugins)').argParser(parseChoice(LEARN_SPLITS)).default('study'))
     .addOption(new Option('--stride <calls>', 'online: score (and cut training windows) every this many calls').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.strideCalls))
     .addOption(new Option('--k <windows>', 'online: alert when k of the last n windows reach the threshold').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.k))
     .addOption(new Option('--n <windows>', 'online: see --k').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.n))
@@ -93,7 +95,9 @@ export function evaluateCommand(): Command {
     }
     if (flags.protocol === 'online') {
       if (flags.k > flags.n) throw new SidecarError('FML_ERR_USAGE', `--k ${flags.k} is more than --n ${flags.n}`);
-      await evaluateOnline(dataset, { ...flags, data }, toFeatureOptions(flags));
+      const split = flags.split;
+      if (split === 'new-app') throw new SidecarError('FML_ERR_USAGE', '--split new-app is for --protocol learn (the online protocol has no learning on the job): use study or group-out');
+      await evaluateOnline(dataset, { ...flags, data, split }, toFeatureOptions(flags));
       return;
     }
     const protocol = flags.protocol;

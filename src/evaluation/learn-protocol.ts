@@ -16,7 +16,8 @@ import { SidecarMetrics } from '../sidecar/metrics.js';
 import { Pipeline } from '../sidecar/pipeline.js';
 import { readTraceFile } from '../traces/read-trace.js';
 import { precisionRecallF1 } from './metrics.js';
-import { protocolFolds, type Fold } from './protocols.js';
+import { protocolFolds } from './protocols.js';
+import { createRandom, SEED_STEP, shuffleInPlace } from '../util/random.js';
 
 /**
  * The supervised model scoring beside the learned profile, as `serve --learn` does with its
@@ -27,11 +28,20 @@ import { protocolFolds, type Fold } from './protocols.js';
  */
 export type SecondOpinion = { trainer: DetectorTrainer; strideCalls: number; alertShare?: number; thresholdRepeats?: number; keepArgs?: boolean } | { model: LoadedWindowModel };
 
+/**
+ * study and group-out: the workload learns from the training recordings' normal ones.
+ * new-app: each group (plugin) in turn is an app the second opinion never saw (trained on the
+ * other groups), whose workload learns from half of its normal recordings, as `serve --learn`
+ * would on a new deployment, and is tested on the other half and its attacks.
+ */
+export const LEARN_SPLITS = ['study', 'group-out', 'new-app'] as const;
+export type LearnSplit = (typeof LEARN_SPLITS)[number];
+
 export interface LearnProtocolOptions {
   /** Each entry is evaluated on its own: one detector set learned per workload. */
   detectors: readonly (readonly ProfileKind[])[];
   secondOpinion?: SecondOpinion;
-  split: 'study' | 'group-out';
+  split: LearnSplit;
   seed: number;
   /**
    * A second data set learned side by side as a workload of its own (another image), split
@@ -47,7 +57,7 @@ export interface LearnResult {
   detector: string;
   /** The data set (the workload's image) these figures are for. */
   data: string;
-  split: 'study' | 'group-out' | 'holdout';
+  split: LearnSplit | 'holdout';
   precision: number;
   recall: number;
   f1: number;
@@ -63,7 +73,25 @@ interface LearnedApp {
   dataset: Dataset;
   image: string;
   split: LearnResult['split'];
-  folds: Fold[];
+  folds: LearnFold[];
+}
+
+/** The second opinion trains on `train` (labelled); the workload learns from `learn` (normal recordings); `test` runs after. */
+interface LearnFold {
+  train: Recording[];
+  learn: Recording[];
+  test: Recording[];
+}
+
+async function learnFolds(split: LearnResult['split'], dataset: Dataset, seed: number): Promise<LearnFold[]> {
+  if (split !== 'new-app') return (await protocolFolds(split, dataset, seed, [])).map((f) => ({ train: f.train, learn: f.train.filter((r) => r.label === 0), test: f.test }));
+  return (await protocolFolds('group-out', dataset, seed, [])).map((fold, i) => {
+    const normals = fold.test.filter((r) => r.label === 0);
+    if (normals.length < 2) throw new SidecarError('FML_ERR_USAGE', `--split new-app needs at least two normal recordings per group, to learn from one half and test the other: group "${fold.test[0].group}" has ${normals.length}`);
+    shuffleInPlace(createRandom(seed + SEED_STEP * i), normals);
+    const learn = normals.slice(0, Math.ceil(normals.length / 2));
+    return { train: fold.train, learn, test: fold.test.filter((r) => !learn.includes(r)) };
+  });
 }
 
 /** Counts per workload over the folds. */
@@ -107,12 +135,12 @@ class Tally {
  * second image in the same pipeline, so the two workloads learn side by side.
  */
 export async function runLearnProtocol(dataset: Dataset, options: LearnProtocolOptions): Promise<LearnResult[]> {
-  const apps: LearnedApp[] = [{ dataset, image: path.basename(dataset.root), split: options.split, folds: await protocolFolds(options.split, dataset, options.seed, []) }];
+  const apps: LearnedApp[] = [{ dataset, image: path.basename(dataset.root), split: options.split, folds: await learnFolds(options.split, dataset, options.seed) }];
   if (options.also !== undefined) {
     if (apps[0].folds.length !== 1) throw new SidecarError('FML_ERR_USAGE', 'a second data set learns side by side with the study split only (one fold)');
     const image = path.basename(options.also.root);
     if (image === apps[0].image) throw new SidecarError('FML_ERR_USAGE', `both data sets would run as image "${image}": give them folders of different names`);
-    apps.push({ dataset: options.also, image, split: 'holdout', folds: await protocolFolds('holdout', options.also, options.seed, []) });
+    apps.push({ dataset: options.also, image, split: 'holdout', folds: await learnFolds('holdout', options.also, options.seed) });
   }
   const folds = apps[0].folds;
   const model = await loadWindowModelFile(DEFAULT_MODEL_PATH);
@@ -147,8 +175,8 @@ export async function runLearnProtocol(dataset: Dataset, options: LearnProtocolO
       const keepArgs = pipeline.needsArgs;
       const stream = (app: LearnedApp, r: Recording, container: string): Promise<unknown> =>
         readTraceFile(r.path, (e) => pipeline.onEvent({ ...e, containerId: `${app.image}/${container}`, containerImage: app.image }), { keepArgs });
-      // Training normals of every workload, interleaved: they learn side by side.
-      const training = apps.map((app) => app.folds[f].train.filter((r) => r.label === 0));
+      // What every workload learns from, interleaved: they learn side by side.
+      const training = apps.map((app) => app.folds[f].learn);
       for (let i = 0; i < Math.max(...training.map((t) => t.length)); i++) {
         for (const [a, app] of apps.entries()) if (i < training[a].length) await stream(app, training[a][i], `train/${training[a][i].id}`);
       }
@@ -170,7 +198,7 @@ export async function runLearnProtocol(dataset: Dataset, options: LearnProtocolO
 }
 
 /** The second opinion of each fold: a fixed model, or one trained on the fold's training recordings (once, shared by every detector set). */
-async function secondOpinions(dataset: Dataset, folds: readonly Fold[], options: LearnProtocolOptions): Promise<(LoadedWindowModel | undefined)[]> {
+async function secondOpinions(dataset: Dataset, folds: readonly LearnFold[], options: LearnProtocolOptions): Promise<(LoadedWindowModel | undefined)[]> {
   const second = options.secondOpinion;
   if (second === undefined || 'model' in second) return folds.map(() => second?.model);
   const models: LoadedWindowModel[] = [];

@@ -57,6 +57,33 @@ describe('evaluate --protocol learn', () => {
     expect(out.results[0].thresholds).toHaveLength(3);
   });
 
+  it('with --split new-app, learns each plugin from half its own normal runs: its other normal runs stop alerting as they do leaving it out', async () => {
+    // Each plugin serves with calls of its own, so a profile of the other plugins finds its normal traffic new.
+    const loopsOf: Record<string, string[]> = {
+      a: ['accept4', 'read', 'openat', 'read', 'close', 'write', 'close'],
+      b: ['accept4', 'recvfrom', 'stat', 'pread64', 'close', 'sendto', 'close'],
+      c: ['accept4', 'poll', 'getdents64', 'fstat', 'close', 'writev', 'close'],
+    };
+    const dir = await writeToyDataset(
+      Object.entries(loopsOf).flatMap(([g, loop]) => [
+        ...[1, 2, 3, 4].map((run): ToyRecording => ({ label: 'normal', name: `${g}-${run}`, calls: loops(60, loop) })),
+        ...[1, 2].map((run): ToyRecording => ({ label: 'exec', name: `${g}-${run}`, calls: [...loops(20, loop), ...BURST, ...loops(20, loop)] })),
+      ]),
+    );
+    type Row = { split: string; recall: number; normalAlertShare: number; attacks: number; normals: number };
+    const run = async (split: string): Promise<Row> => {
+      const r = await runCli(['evaluate', '--data', dir, '--protocol', 'learn', '--split', split, '--detectors', 'novelty', '--json', '-q']);
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { results: Row[] }).results[0];
+    };
+    expect(await run('group-out')).toMatchObject({ split: 'group-out', attacks: 6, normals: 12, recall: 1, normalAlertShare: 1 });
+    // Two normal runs per plugin learned, two tested.
+    expect(await run('new-app')).toMatchObject({ split: 'new-app', attacks: 6, normals: 6, recall: 1, normalAlertShare: 0 });
+    const online = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--split', 'new-app', '--detectors', 'novelty', '-q']);
+    expect(online.code).toBe(2);
+    expect(online.stderr).toContain('--split new-app is for --protocol learn');
+  });
+
   it('learns two data sets side by side as separate workloads: each one flags calls only the other makes', async () => {
     // Each app's attack bursts are the other app's normal calls: a profile that mixed the two would know them.
     const shopLoop = ['accept4', 'read', 'openat', 'read', 'close', 'write', 'close'];
