@@ -127,9 +127,10 @@ class Tally {
 }
 
 /**
- * What `serve --learn` would do, replayed: per fold, the training half's *normal* recordings
- * stream through the sidecar pipeline as containers of one image until that workload has learned
- * its profile (no attack recording is ever seen); then each test recording streams as its own
+ * What `serve --learn` would do, replayed: per fold, the *normal* recordings it learns from (the
+ * training half's, or with new-app half of the test plugin's) stream through the sidecar pipeline
+ * as containers of one image until that workload has learned its profile (no attack recording
+ * is ever seen); then each test recording streams as its own
  * container of the same image, under the default policies. A recording counts as flagged when
  * an anomaly-only alert names its container. With `also`, a second data set does the same as a
  * second image in the same pipeline, so the two workloads learn side by side.
