@@ -166,11 +166,17 @@ export function windowDetectorFromBody(body: WindowDetectorBody): WindowDetector
   return classifierWindowDetector(body.features, getClassifierSpec(body.classifier.kind).fromParams(body.classifier.params), body.classifier.hyper);
 }
 
-/** The detector kinds inside a body, for people: `xgb`, `stide`, `novelty+stide`. */
+/** The detector kinds inside a body, for people: `xgb`, `stide`, `novelty+stide`, `xgb bag of 5`, `vote(ab,xgb,mlp)`. */
 export function describeBody(body: WindowDetectorBody): string {
   if (body.type === 'profile') return body.kind;
-  if (body.type === 'classifier') return body.classifier.kind;
+  if (body.type === 'classifier') return body.classifier.kind === 'vote' ? describeVote(body.classifier.params.members) : body.classifier.kind;
   return body.members.map((m) => describeBody(m.detector)).join('+');
+}
+
+/** A vote by its members' kinds; copies of one kind are a bag (`train --window --bag`). */
+function describeVote(members: Json | undefined): string {
+  const kinds = Array.isArray(members) ? members.map((m) => (typeof m === 'object' && m !== null && !Array.isArray(m) && typeof m.kind === 'string' ? m.kind : '?')) : [];
+  return kinds.length > 1 && new Set(kinds).size === 1 ? `${kinds[0]} bag of ${kinds.length}` : `vote(${kinds.join(',')})`;
 }
 
 /** Whether any detector in the body reads argument tokens, so readers must keep arguments. */

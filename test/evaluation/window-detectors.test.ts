@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { callId } from '../../src/detectors/normal-profile.js';
-import { windowDetectorFromBody, type WindowDetector } from '../../src/detectors/window-detector.js';
+import { describeBody, windowDetectorFromBody, type WindowDetector } from '../../src/detectors/window-detector.js';
 import { ONLINE_DEFAULTS } from '../../src/evaluation/online-defaults.js';
 import { replayEvent, supervisedTrainer, type Replay } from '../../src/evaluation/window-detectors.js';
 import { DEFAULT_FEATURE_OPTIONS } from '../../src/models/train.js';
@@ -85,6 +85,8 @@ describe('supervised window trainer', () => {
     probes.forEach((p, i) => expect(scoreOf(bagged, p)).toBeCloseTo((scores[i][0] + scores[i][1]) / 2, 12));
     const body = bagged.toBody();
     expect(body.type === 'classifier' && body.classifier.kind).toBe('vote');
+    expect(describeBody(body)).toBe('rf bag of 2');
+    expect(describeBody((await supervisedTrainer('vote', { ...options, hyper: { members: 'dt,rf' } }).fit(TRAIN, 7)).toBody())).toBe('vote(dt,rf)');
     const reread = windowDetectorFromBody(JSON.parse(JSON.stringify(body)));
     for (const p of probes) expect(scoreOf(reread, p)).toBe(scoreOf(bagged, p));
     expect(supervisedTrainer('rf', { ...options, bag: 2 }).name).toBe('rf-bag2-windows');
