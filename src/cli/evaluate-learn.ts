@@ -7,6 +7,7 @@ import { supervisedTrainer, type VocabularySource } from '../evaluation/window-d
 import type { FeatureOptions } from '../features/extract.js';
 import { isClassifierKind } from '../models/index.js';
 import { loadWindowModelFile } from '../models/window-model-file.js';
+import { perGroupTable } from '../evaluation/per-group.js';
 import { alignTable } from '../evaluation/report.js';
 import { createProgress } from './progress.js';
 
@@ -55,6 +56,7 @@ export async function evaluateLearn(dataset: Dataset, flags: LearnFlags, feature
   }
   process.stdout.write(`protocol learn (serve --learn replayed), attack positive: each data set is one workload, learned from its training half's normal recordings\n`);
   process.stdout.write(`${alignTable(table)}\n`);
+  if (flags.split !== 'study') process.stdout.write(`per group, each held out in turn:\n${alignTable(perGroupTable(results))}\n`);
 }
 
 /** A classifier kind is trained per fold (on the fold's training recordings); anything else is read as a window model file. */

@@ -5,6 +5,7 @@ import type { ClassifierKind } from '../models/classifier.js';
 import { profileTrainer, supervisedTrainer, type DetectorTrainer, type VocabularySource } from '../evaluation/window-detectors.js';
 import type { ProfileKind } from '../detectors/normal-profile.js';
 import { ruleFitOptions, runOnlineProtocol, type OnlineResult } from '../evaluation/online.js';
+import { perGroupTable } from '../evaluation/per-group.js';
 import { alignTable } from '../evaluation/report.js';
 import { createProgress } from './progress.js';
 
@@ -67,6 +68,7 @@ export async function evaluateOnline(dataset: Dataset, flags: OnlineFlags, featu
     `protocol online, split ${flags.split}, attack positive, scored every ${flags.stride} calls, alert on ${flags.k} of ${flags.n} windows, ${flags.flush ? 'partial windows flushed at the end of recordings' : 'full windows only (no end-of-recording flush)'}\n`,
   );
   process.stdout.write(`${alignTable(table)}\n`);
+  if (flags.split === 'group-out') process.stdout.write(`per group, each held out in turn:\n${alignTable(perGroupTable(results))}\n`);
 }
 
 /** The offline protocols' JSON row shape, plus the online figures. */
@@ -88,5 +90,6 @@ function toJsonRow(r: OnlineResult): Record<string, unknown> {
     partialWindowAlerts: r.partialWindowAlerts,
     thresholds: r.thresholds,
     firstAlerts: r.firstAlerts,
+    groups: r.groups,
   };
 }

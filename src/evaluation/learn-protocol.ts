@@ -16,6 +16,7 @@ import { SidecarMetrics } from '../sidecar/metrics.js';
 import { Pipeline } from '../sidecar/pipeline.js';
 import { readTraceFile } from '../traces/read-trace.js';
 import { precisionRecallF1 } from './metrics.js';
+import { perGroup, type GroupFigures } from './per-group.js';
 import { protocolFolds } from './protocols.js';
 import { createRandom, SEED_STEP, shuffleInPlace } from '../util/random.js';
 
@@ -66,6 +67,8 @@ export interface LearnResult {
   normals: number;
   /** The learned alert threshold per fold. */
   thresholds: number[];
+  /** Recordings flagged per group (plugin) of the tested recordings. */
+  groups: GroupFigures[];
 }
 
 /** One data set replayed as one workload: every recording runs as a container of `image`. */
@@ -96,32 +99,28 @@ async function learnFolds(split: LearnResult['split'], dataset: Dataset, seed: n
 
 /** Counts per workload over the folds. */
 class Tally {
-  tp = 0;
-  fp = 0;
-  attacks = 0;
-  normals = 0;
+  readonly outcomes: { group: string; label: 0 | 1; flagged: boolean }[] = [];
   readonly thresholds: number[] = [];
 
-  add(label: 0 | 1, flagged: boolean): void {
-    if (label === 1) {
-      this.attacks++;
-      if (flagged) this.tp++;
-    } else {
-      this.normals++;
-      if (flagged) this.fp++;
-    }
+  add(recording: Recording, flagged: boolean): void {
+    this.outcomes.push({ group: recording.group, label: recording.label, flagged });
   }
 
   result(detector: string, app: LearnedApp): LearnResult {
+    const attacks = this.outcomes.filter((o) => o.label === 1);
+    const normals = this.outcomes.filter((o) => o.label === 0);
+    const tp = attacks.filter((o) => o.flagged).length;
+    const fp = normals.filter((o) => o.flagged).length;
     return {
       detector,
       data: app.image,
       split: app.split,
-      ...precisionRecallF1({ tp: this.tp, fp: this.fp, fn: this.attacks - this.tp }),
-      normalAlertShare: this.normals > 0 ? this.fp / this.normals : 0,
-      attacks: this.attacks,
-      normals: this.normals,
+      ...precisionRecallF1({ tp, fp, fn: attacks.length - tp }),
+      normalAlertShare: normals.length > 0 ? fp / normals.length : 0,
+      attacks: attacks.length,
+      normals: normals.length,
       thresholds: this.thresholds,
+      groups: perGroup(this.outcomes),
     };
   }
 }
@@ -188,7 +187,7 @@ export async function runLearnProtocol(dataset: Dataset, options: LearnProtocolO
         if (learned !== undefined) tallies[a].thresholds.push(learned.file.alert.threshold);
         for (const r of app.folds[f].test) {
           await stream(app, r, `test/${r.id}`);
-          tallies[a].add(r.label, flagged.has(`${app.image}/test/${r.id}`));
+          tallies[a].add(r, flagged.has(`${app.image}/test/${r.id}`));
         }
       }
       options.onProgress?.(++step, options.detectors.length * folds.length, `${name}: ${step} of ${options.detectors.length * folds.length} folds`);

@@ -6,6 +6,7 @@ import { SEED_STEP } from '../util/random.js';
 import { median } from '../util/stats.js';
 import { precisionRecallF1 } from './metrics.js';
 import { ONLINE_DEFAULTS } from './online-defaults.js';
+import { perGroup, type GroupFigures } from './per-group.js';
 import { protocolFolds } from './protocols.js';
 import { ANY_THRESHOLD, anyWindowDetector, type WindowDetector } from '../detectors/window-detector.js';
 import { readReplay, replayWindows, type DetectorTrainer, type Replay } from './window-detectors.js';
@@ -72,6 +73,8 @@ export interface OnlineResult {
   thresholds: number[];
   /** Per flagged recording: where its first alert fired and the tokens that drove it. */
   firstAlerts: { id: string; calls: number; top: ProfileContribution[] }[];
+  /** Recordings flagged per group (plugin) of the tested recordings. */
+  groups: GroupFigures[];
 }
 
 /** Folds of training recordings used to set each fold's alert threshold. */
@@ -104,7 +107,7 @@ export async function runOnlineProtocol(dataset: Dataset, options: OnlineOptions
       const train = fold.train.map((r) => replays.get(r.id)!);
       const { detector, rule } = await fitAny(trainers, train, options);
       thresholds.push(rule.threshold);
-      for (const r of fold.test) outcomes.push(replayAlerts(detector, rule, replays.get(r.id)!, options.strideCalls, options.flush ?? false));
+      for (const r of fold.test) outcomes.push({ ...replayAlerts(detector, rule, replays.get(r.id)!, options.strideCalls, options.flush ?? false), group: r.group });
       options.onProgress?.(i + 1, folds.length, `${name} fold ${i + 1}`);
     }
     results.push(summarise(name, options.split, outcomes, thresholds));
@@ -179,6 +182,7 @@ export function windowScores(detector: WindowDetector, replay: Replay, stride: n
 
 interface Outcome {
   id: string;
+  group: string;
   label: 0 | 1;
   top: ProfileContribution[];
   alerts: number;
@@ -187,9 +191,9 @@ interface Outcome {
   windowSize: number;
 }
 
-function replayAlerts(detector: WindowDetector, rule: AlertRule, replay: Replay, stride: number, flush: boolean): Outcome {
+function replayAlerts(detector: WindowDetector, rule: AlertRule, replay: Replay, stride: number, flush: boolean): Omit<Outcome, 'group'> {
   const alert = new AlertState(rule);
-  const outcome: Outcome = { id: replay.id, label: replay.label, top: [], alerts: 0, firstAlert: null, calls: replay.calls.length, windowSize: detector.windowSize };
+  const outcome: Omit<Outcome, 'group'> = { id: replay.id, label: replay.label, top: [], alerts: 0, firstAlert: null, calls: replay.calls.length, windowSize: detector.windowSize };
   replayWindows(replay, detector.windowSize, stride, () => detector.createState(), (state, seen) => {
     if (!alert.push(state.score())) return;
     outcome.alerts++;
@@ -220,5 +224,6 @@ function summarise(detector: string, split: 'study' | 'group-out', outcomes: rea
     partialWindowAlerts: outcomes.filter((o) => o.firstAlert !== null && o.firstAlert < o.windowSize).length,
     thresholds,
     firstAlerts: outcomes.filter((o) => o.firstAlert !== null).map((o) => ({ id: o.id, calls: o.firstAlert as number, top: o.top })),
+    groups: perGroup(outcomes.map((o) => ({ group: o.group, label: o.label, flagged: o.alerts > 0 }))),
   };
 }

@@ -70,15 +70,22 @@ describe('evaluate --protocol learn', () => {
         ...[1, 2].map((run): ToyRecording => ({ label: 'exec', name: `${g}-${run}`, calls: [...loops(20, loop), ...BURST, ...loops(20, loop)] })),
       ]),
     );
-    type Row = { split: string; recall: number; normalAlertShare: number; attacks: number; normals: number };
+    type Row = { split: string; recall: number; normalAlertShare: number; attacks: number; normals: number; groups: { group: string; normalsFlagged: number }[] };
     const run = async (split: string): Promise<Row> => {
       const r = await runCli(['evaluate', '--data', dir, '--protocol', 'learn', '--split', split, '--detectors', 'novelty', '--json', '-q']);
       expect(r.code, r.stderr).toBe(0);
       return (JSON.parse(r.stdout) as { results: Row[] }).results[0];
     };
-    expect(await run('group-out')).toMatchObject({ split: 'group-out', attacks: 6, normals: 12, recall: 1, normalAlertShare: 1 });
+    const groupOut = await run('group-out');
+    expect(groupOut).toMatchObject({ split: 'group-out', attacks: 6, normals: 12, recall: 1, normalAlertShare: 1 });
+    expect(groupOut.groups).toEqual(['a', 'b', 'c'].map((group) => ({ group, attacks: 2, attacksFlagged: 2, normals: 4, normalsFlagged: 4 })));
     // Two normal runs per plugin learned, two tested.
-    expect(await run('new-app')).toMatchObject({ split: 'new-app', attacks: 6, normals: 6, recall: 1, normalAlertShare: 0 });
+    const newApp = await run('new-app');
+    expect(newApp).toMatchObject({ split: 'new-app', attacks: 6, normals: 6, recall: 1, normalAlertShare: 0 });
+    expect(newApp.groups).toEqual(['a', 'b', 'c'].map((group) => ({ group, attacks: 2, attacksFlagged: 2, normals: 2, normalsFlagged: 0 })));
+    const text = await runCli(['evaluate', '--data', dir, '--protocol', 'learn', '--split', 'new-app', '--detectors', 'novelty', '-q']);
+    expect(text.stdout).toContain('per group, each held out in turn:');
+    expect(text.stdout).toMatch(/^novelty\s+b\s+2\/2\s+0\/2\s*$/m);
     const online = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--split', 'new-app', '--detectors', 'novelty', '-q']);
     expect(online.code).toBe(2);
     expect(online.stderr).toContain('--split new-app is for --protocol learn');

@@ -51,6 +51,12 @@ describe('online protocol', () => {
     // one false alert over 400 + 400 + 401 normal calls
     expect(r.falseAlertsPerMillion).toBeCloseTo(1e6 / 1201, 6);
     expect([r.attacks, r.normals]).toEqual([3, 3]);
+    // where the pooled figures come from: c's normal run is the one false alert
+    expect(r.groups).toEqual([
+      { group: 'a', attacks: 1, attacksFlagged: 1, normals: 1, normalsFlagged: 0 },
+      { group: 'b', attacks: 1, attacksFlagged: 1, normals: 1, normalsFlagged: 0 },
+      { group: 'c', attacks: 1, attacksFlagged: 1, normals: 1, normalsFlagged: 1 },
+    ]);
     // every alert names the foreign call sequences
     const attackAlert = r.firstAlerts.find((a) => a.id === 'exec/a-1.txt');
     expect(attackAlert?.calls).toBe(225);
