@@ -20,6 +20,7 @@ interface LearnFlags {
   milRounds: number;
   bag: number;
   thresholdRepeats: number;
+  thresholdFolds: number;
   vocabulary: VocabularySource;
   alertShare: number;
   split: LearnSplit;
@@ -63,7 +64,7 @@ export async function evaluateLearn(dataset: Dataset, flags: LearnFlags, feature
 async function secondOpinion(value: string, flags: LearnFlags, features: FeatureOptions): Promise<SecondOpinion> {
   if (isClassifierKind(value)) {
     const trainer = supervisedTrainer(value, { features, windowSize: flags.window, strideCalls: flags.stride, witnessShare: flags.witnessShare, rounds: flags.milRounds, vocabulary: flags.vocabulary, bag: flags.bag });
-    return { trainer, strideCalls: flags.stride, alertShare: flags.alertShare, thresholdRepeats: flags.thresholdRepeats, keepArgs: features.tokens.args };
+    return { trainer, strideCalls: flags.stride, alertShare: flags.alertShare, thresholdRepeats: flags.thresholdRepeats, thresholdFolds: flags.thresholdFolds, keepArgs: features.tokens.args };
   }
   return { model: await loadWindowModelFile(value) };
 }

@@ -21,6 +21,7 @@ export interface OnlineFlags {
   milRounds: number;
   bag: number;
   thresholdRepeats: number;
+  thresholdFolds: number;
   vocabulary: VocabularySource;
   alertShare: number;
   flush: boolean;
@@ -42,12 +43,12 @@ export async function evaluateOnline(dataset: Dataset, flags: OnlineFlags, featu
     detectors: flags.detectors.map((item) => item.split('+').map((d) => trainer(d as ProfileKind | ClassifierKind))),
     split: flags.split,
     keepArgs: features.tokens.args,
-    ...ruleFitOptions({ strideCalls: flags.stride, k: flags.k, n: flags.n, alertShare: flags.alertShare, thresholdRepeats: flags.thresholdRepeats, flush: flags.flush, seed: flags.seed }),
+    ...ruleFitOptions({ strideCalls: flags.stride, k: flags.k, n: flags.n, alertShare: flags.alertShare, thresholdRepeats: flags.thresholdRepeats, thresholdFolds: flags.thresholdFolds, flush: flags.flush, seed: flags.seed }),
     onProgress: (done, total, note) => progress.update(done, total, note),
   });
   progress.stop();
   if (flags.json) {
-    const settings = { window: flags.window, stride: flags.stride, k: flags.k, n: flags.n, witnessShare: flags.witnessShare, milRounds: flags.milRounds, bag: flags.bag, thresholdRepeats: flags.thresholdRepeats, vocabulary: flags.vocabulary, alertShare: flags.alertShare, flush: flags.flush };
+    const settings = { window: flags.window, stride: flags.stride, k: flags.k, n: flags.n, witnessShare: flags.witnessShare, milRounds: flags.milRounds, bag: flags.bag, thresholdRepeats: flags.thresholdRepeats, thresholdFolds: flags.thresholdFolds, vocabulary: flags.vocabulary, alertShare: flags.alertShare, flush: flags.flush };
     process.stdout.write(`${JSON.stringify({ protocol: 'online', split: flags.split, data: flags.data, settings, results: results.map(toJsonRow) }, null, 2)}\n`);
     return;
   }

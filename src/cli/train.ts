@@ -35,6 +35,7 @@ interface TrainFlags extends FeatureFlags {
   alertShare: number;
   bag: number;
   thresholdRepeats: number;
+  thresholdFolds: number;
   seed: number;
   threshold: number | 'auto';
   hyper: Record<string, Json>;
@@ -59,6 +60,7 @@ export function trainCommand(): Command {
     .addOption(new Option('--n <windows>', 'with --window: see --k').argParser(parseInteger(1)).default(DEFAULT_ALERT_RULE.n))
     .addOption(new Option('--bag <copies>', 'with --window: average this many copies of the classifier trained from different seeds (steadier threshold, that many times the cost)').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.bag))
     .addOption(new Option('--threshold-repeats <draws>', 'window models: draws of the inner folds that set the alert threshold (each normal training recording at its median level)').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.thresholdRepeats))
+    .addOption(new Option('--threshold-folds <folds>', 'window models: inner folds of each draw (each normal training recording scored by a model trained on the other folds)').argParser(parseInteger(2)).default(ONLINE_DEFAULTS.thresholdFolds))
     .addOption(new Option('--alert-share <share>', 'window models: share of normal training recordings (scored by inner-fold models) allowed to alert when setting the threshold').argParser(parseShare).default(ONLINE_DEFAULTS.alertShare))
     .option('-q, --quiet', 'no progress output', false);
   addFeatureFlags(command);
@@ -100,7 +102,7 @@ export function trainCommand(): Command {
 
 /**
  * A window detector with its alert rule: the threshold is the quiet level of normal training
- * recordings scored by detectors fitted without them (5 inner folds), as in the online protocol.
+ * recordings scored by detectors fitted without them (`--threshold-folds` inner folds), as in the online protocol.
  */
 async function trainWindowModel(flags: TrainFlags): Promise<void> {
   const windowSize = flags.window ?? 0;
@@ -117,7 +119,7 @@ async function trainWindowModel(flags: TrainFlags): Promise<void> {
     : // Rounds and vocabulary source: the trainer's own defaults, the online protocol's.
       supervisedTrainer(flags.model, { features: toFeatureOptions(flags), windowSize, strideCalls: flags.stride, witnessShare: ONLINE_DEFAULTS.witnessShare, bag: flags.bag });
   progress.update(0, 1, `fitting ${trainer.name}`);
-  const { detector, rule } = await fitWithRule(trainer, replays, ruleFitOptions({ strideCalls: flags.stride, k: flags.k, n: flags.n, alertShare: flags.alertShare, thresholdRepeats: flags.thresholdRepeats, seed: flags.seed }));
+  const { detector, rule } = await fitWithRule(trainer, replays, ruleFitOptions({ strideCalls: flags.stride, k: flags.k, n: flags.n, alertShare: flags.alertShare, thresholdRepeats: flags.thresholdRepeats, thresholdFolds: flags.thresholdFolds, seed: flags.seed }));
   progress.stop();
   await saveWindowModelFile(flags.out, windowModelFile(detector, rule, flags.stride, await trainingInfo(flags, dataset.recordings)));
   process.stdout.write(

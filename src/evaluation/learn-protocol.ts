@@ -27,7 +27,7 @@ import { createRandom, SEED_STEP, shuffleInPlace } from '../util/random.js';
  * `keepArgs` when its features read argument tokens), or a fixed model file (which must not have
  * seen the test recordings).
  */
-export type SecondOpinion = { trainer: DetectorTrainer; strideCalls: number; alertShare?: number; thresholdRepeats?: number; keepArgs?: boolean } | { model: LoadedWindowModel };
+export type SecondOpinion = { trainer: DetectorTrainer; strideCalls: number; alertShare?: number; thresholdRepeats?: number; thresholdFolds?: number; keepArgs?: boolean } | { model: LoadedWindowModel };
 
 /**
  * study and group-out: the workload learns from the training recordings' normal ones.
@@ -208,7 +208,7 @@ async function secondOpinions(dataset: Dataset, folds: readonly LearnFold[], opt
     const { detector, rule } = await fitWithRule(
       second.trainer,
       train,
-      ruleFitOptions({ strideCalls: second.strideCalls, k: DEFAULT_ALERT_RULE.k, n: DEFAULT_ALERT_RULE.n, alertShare: second.alertShare ?? ONLINE_DEFAULTS.alertShare, thresholdRepeats: second.thresholdRepeats, seed: options.seed }),
+      ruleFitOptions({ strideCalls: second.strideCalls, k: DEFAULT_ALERT_RULE.k, n: DEFAULT_ALERT_RULE.n, alertShare: second.alertShare ?? ONLINE_DEFAULTS.alertShare, thresholdRepeats: second.thresholdRepeats, thresholdFolds: second.thresholdFolds, seed: options.seed }),
     );
     const training = { data: dataset.root, dataSha256: '', recordings: train.length, attacks: train.filter((r) => r.label === 1).length, seed: options.seed, createdAt: new Date(0).toISOString(), versions: {} };
     models.push({ file: windowModelFile(detector, rule, second.strideCalls, training), detector });

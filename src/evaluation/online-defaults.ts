@@ -34,6 +34,8 @@ export const ONLINE_DEFAULTS = Object.freeze({
    * training cost of the rule and no scoring cost (docs/online.md).
    */
   thresholdRepeats: 3,
+  /** Inner folds of each draw: each held-out normal recording is scored by a model trained on the other folds. */
+  thresholdFolds: 5,
   /** Share of held-out training normal recordings allowed to alert when setting the threshold. */
   alertShare: 0.05,
   /** Margin on the quiet level (see `withMargin`). */

@@ -41,6 +41,12 @@ export interface OnlineOptions {
    */
   thresholdRepeats?: number;
   /**
+   * Inner folds of each draw. Each held-out normal is scored by a model trained on the other
+   * folds: with more folds that model is closer to the one that alerts, and the level it sets
+   * is less pessimistic. @default `ONLINE_DEFAULTS.thresholdFolds`
+   */
+  thresholdFolds?: number;
+  /**
    * Close a partial window at the end of a recording shorter than the window. A live container
    * never ends its stream, so this is off: a short recording must alert on full windows or not
    * at all (attack recordings are shorter than normal ones; a flushed window would flag them for
@@ -77,8 +83,6 @@ export interface OnlineResult {
   groups: GroupFigures[];
 }
 
-/** Folds of training recordings used to set each fold's alert threshold. */
-const THRESHOLD_FOLDS = 5;
 /** Tokens named per alert. */
 const EXPLAIN_TOP = 5;
 
@@ -87,7 +91,7 @@ const EXPLAIN_TOP = 5;
  * and a detector stream, scored every `strideCalls` calls and passed through the alert rule; a
  * recording counts as flagged when any alert fires in it. Detectors learn from the fold's
  * training recordings; the alert threshold is the quiet threshold over normal training
- * recordings scored by models that did not see them (5 inner folds), so no test recording
+ * recordings scored by models that did not see them (`thresholdFolds` inner folds), so no test recording
  * informs any setting. Only full windows are scored unless `flush` is set (see `OnlineOptions`).
  */
 export async function runOnlineProtocol(dataset: Dataset, options: OnlineOptions): Promise<OnlineResult[]> {
@@ -116,10 +120,10 @@ export async function runOnlineProtocol(dataset: Dataset, options: OnlineOptions
 }
 
 /** The settings that turn a trainer and training recordings into a detector with its alert rule. */
-export type RuleFitOptions = Pick<OnlineOptions, 'strideCalls' | 'k' | 'n' | 'cooldownWindows' | 'margin' | 'alertShare' | 'seed' | 'flush' | 'thresholdRepeats'>;
+export type RuleFitOptions = Pick<OnlineOptions, 'strideCalls' | 'k' | 'n' | 'cooldownWindows' | 'margin' | 'alertShare' | 'seed' | 'flush' | 'thresholdRepeats' | 'thresholdFolds'>;
 
 /** The rule-fit settings a command names, the online protocol's defaults for the rest (cooldown, margin, no flush). */
-export function ruleFitOptions(named: Pick<RuleFitOptions, 'strideCalls' | 'k' | 'n' | 'alertShare' | 'thresholdRepeats' | 'seed'> & Pick<Partial<RuleFitOptions>, 'flush'>): RuleFitOptions {
+export function ruleFitOptions(named: Pick<RuleFitOptions, 'strideCalls' | 'k' | 'n' | 'alertShare' | 'thresholdRepeats' | 'thresholdFolds' | 'seed'> & Pick<Partial<RuleFitOptions>, 'flush'>): RuleFitOptions {
   return { cooldownWindows: DEFAULT_ALERT_RULE.cooldownWindows, margin: ONLINE_DEFAULTS.margin, flush: ONLINE_DEFAULTS.flush, ...named };
 }
 
@@ -127,10 +131,11 @@ export function ruleFitOptions(named: Pick<RuleFitOptions, 'strideCalls' | 'k' |
 export async function fitWithRule(trainer: DetectorTrainer, train: readonly Replay[], options: RuleFitOptions): Promise<{ detector: WindowDetector; rule: AlertRule }> {
   // Per training recording, its alerting level in each draw that held it out (normal ones only).
   const levels = new Map<number, number[]>();
+  const foldCount = Math.max(2, Math.floor(options.thresholdFolds ?? ONLINE_DEFAULTS.thresholdFolds));
   for (let repeat = 0; repeat < Math.max(1, Math.floor(options.thresholdRepeats ?? ONLINE_DEFAULTS.thresholdRepeats)); repeat++) {
     const seed = options.seed + SEED_STEP * repeat;
-    const folds = assignFolds(train.map((r) => r.label), [], THRESHOLD_FOLDS, seed);
-    for (let f = 0; f < THRESHOLD_FOLDS; f++) {
+    const folds = assignFolds(train.map((r) => r.label), [], foldCount, seed);
+    for (let f = 0; f < foldCount; f++) {
       const inner = train.filter((_, i) => folds[i] !== f);
       const held = train.flatMap((r, i) => (folds[i] === f && r.label === 0 ? [i] : []));
       if (held.length === 0 || !inner.some((r) => r.label === 0)) continue;

@@ -212,8 +212,10 @@ export class Workload {
       alertShare: options.alertShare,
       seed: options.seed,
       // Several fold draws steady the seed-dependent classifiers of `train --window`; learned
-      // profiles were measured with one (issue 7's figures), and re-learning runs in the sidecar.
+      // profiles were measured with one draw of five folds (issue 7's figures), and re-learning
+      // runs in the sidecar.
       thresholdRepeats: 1,
+      thresholdFolds: 5,
     });
     const training = { data: `learned on the job: workload ${this.key}`, dataSha256: '', recordings: replays.length, attacks: 0, seed: options.seed, createdAt: new Date(nowMs).toISOString(), versions: {} };
     return parseWindowModelFile(windowModelFile(detector, rule, options.strideCalls, training, `${detector.name}@${this.key}`), this.key);

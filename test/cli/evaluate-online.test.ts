@@ -26,6 +26,7 @@ describe('evaluate --protocol online flags', () => {
       milRounds: ONLINE_DEFAULTS.rounds,
       bag: ONLINE_DEFAULTS.bag,
       thresholdRepeats: ONLINE_DEFAULTS.thresholdRepeats,
+      thresholdFolds: ONLINE_DEFAULTS.thresholdFolds,
       vocabulary: ONLINE_DEFAULTS.vocabulary,
       alertShare: ONLINE_DEFAULTS.alertShare,
       flush: false,
@@ -39,10 +40,10 @@ describe('evaluate --protocol online flags', () => {
 
   it('passes the training knobs through and rejects bad ones', async () => {
     const dir = await writeShortAttackDataset();
-    const r = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--split', 'group-out', '--detectors', 'dt', '--window', '40', '--stride', '10', '--mil-rounds', '1', '--witness-share', '0.5', '--vocabulary', 'all', '--k', '2', '--n', '3', '--bag', '2', '--threshold-repeats', '2', '--json', '--quiet']);
+    const r = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--split', 'group-out', '--detectors', 'dt', '--window', '40', '--stride', '10', '--mil-rounds', '1', '--witness-share', '0.5', '--vocabulary', 'all', '--k', '2', '--n', '3', '--bag', '2', '--threshold-repeats', '2', '--threshold-folds', '3', '--json', '--quiet']);
     expect(r.code, r.stderr).toBe(0);
     const json = JSON.parse(r.stdout) as OnlineJson;
-    expect(json.settings).toMatchObject({ window: 40, milRounds: 1, witnessShare: 0.5, vocabulary: 'all', k: 2, n: 3, bag: 2, thresholdRepeats: 2 });
+    expect(json.settings).toMatchObject({ window: 40, milRounds: 1, witnessShare: 0.5, vocabulary: 'all', k: 2, n: 3, bag: 2, thresholdRepeats: 2, thresholdFolds: 3 });
     expect(json.results[0].model).toBe('dt-bag2-windows');
     const bad = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--witness-share', '0', '--quiet']);
     expect(bad.code).not.toBe(0);
@@ -51,5 +52,8 @@ describe('evaluate --protocol online flags', () => {
     const badBag = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--bag', '0', '--quiet']);
     expect(badBag.code).not.toBe(0);
     expect(badBag.stderr).toMatch(/--bag/);
+    const badFolds = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--threshold-folds', '1', '--quiet']);
+    expect(badFolds.code).not.toBe(0);
+    expect(badFolds.stderr).toMatch(/--threshold-folds/);
   });
 });

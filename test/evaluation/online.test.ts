@@ -134,6 +134,30 @@ describe('online protocol: honest windows and thresholds', () => {
     expect((await fitWithRule(trainer, train, rule)).rule.threshold).toBeCloseTo(withMargin(0.3, 0.05), 6);
   });
 
+  it('scores each held-out normal with a model trained on the other thresholdFolds folds', async () => {
+    // A detector whose windows score the share of the data set it was trained on: the level it
+    // gives held-out normals says how many recordings each inner model saw.
+    const sizes: number[] = [];
+    const trainer: DetectorTrainer = {
+      name: 'by-size',
+      fit: async (train) => {
+        sizes.push(train.length);
+        const score = train.length / 100;
+        return { name: 'by-size', windowSize: 10, createState: () => ({ push: () => true, score: () => score, explain: () => [] }), toBody: () => ({ type: 'profile', kind: 'stide', params: {} }) };
+      },
+    };
+    const calls = Int32Array.from(loops(10).map(callId));
+    const train: Replay[] = Array.from({ length: 20 }, (_, i) => ({ id: `r${i}`, label: (i % 2) as 0 | 1, calls, tids: new Int32Array(calls.length).fill(-1) }));
+    const rule = { strideCalls: 10, k: 1, n: 1, cooldownWindows: 20, margin: 0.05, alertShare: 0, seed: 1, thresholdRepeats: 1 };
+    // unset: five folds of 4, so every inner model saw 16 recordings
+    expect(ONLINE_DEFAULTS.thresholdFolds).toBe(5);
+    expect((await fitWithRule(trainer, train, rule)).rule.threshold).toBeCloseTo(withMargin(0.16, 0.05), 6);
+    expect(sizes).toEqual([...Array(5).fill(16), 20]);
+    sizes.length = 0;
+    expect((await fitWithRule(trainer, train, { ...rule, thresholdFolds: 10 })).rule.threshold).toBeCloseTo(withMargin(0.18, 0.05), 6);
+    expect(sizes).toEqual([...Array(10).fill(18), 20]);
+  });
+
   it('puts the margin inside the room a level has, so levels near 1 still leave a reachable threshold', () => {
     expect(withMargin(0.1, 0.05)).toBeCloseTo(0.105, 12);
     expect(withMargin(0.5, 0.05)).toBeCloseTo(0.525, 12);
