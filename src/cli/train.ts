@@ -102,7 +102,8 @@ export function trainCommand(): Command {
 
 /**
  * A window detector with its alert rule: the threshold is the quiet level of normal training
- * recordings scored by detectors fitted without them (`--threshold-folds` inner folds), as in the online protocol.
+ * recordings scored by detectors fitted without them (`--threshold-folds` inner folds), as in the
+ * online protocol.
  */
 async function trainWindowModel(flags: TrainFlags): Promise<void> {
   const windowSize = flags.window ?? 0;

@@ -42,8 +42,9 @@ export interface OnlineOptions {
   thresholdRepeats?: number;
   /**
    * Inner folds of each draw. Each held-out normal is scored by a model trained on the other
-   * folds: with more folds that model is closer to the one that alerts, and the level it sets
-   * is less pessimistic. @default `ONLINE_DEFAULTS.thresholdFolds`
+   * folds; more folds bring that model closer to the one that alerts, at that many fits (ten
+   * measured no better than five on the study split: docs/online.md).
+   * @default `ONLINE_DEFAULTS.thresholdFolds`
    */
   thresholdFolds?: number;
   /**
@@ -91,8 +92,8 @@ const EXPLAIN_TOP = 5;
  * and a detector stream, scored every `strideCalls` calls and passed through the alert rule; a
  * recording counts as flagged when any alert fires in it. Detectors learn from the fold's
  * training recordings; the alert threshold is the quiet threshold over normal training
- * recordings scored by models that did not see them (`thresholdFolds` inner folds), so no test recording
- * informs any setting. Only full windows are scored unless `flush` is set (see `OnlineOptions`).
+ * recordings scored by models that did not see them (`thresholdFolds` inner folds), so no test
+ * recording informs any setting. Only full windows are scored unless `flush` is set (see `OnlineOptions`).
  */
 export async function runOnlineProtocol(dataset: Dataset, options: OnlineOptions): Promise<OnlineResult[]> {
   const replays = new Map<string, Replay>();
