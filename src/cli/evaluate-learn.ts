@@ -7,7 +7,7 @@ import { supervisedTrainer, type VocabularySource } from '../evaluation/window-d
 import type { FeatureOptions } from '../features/extract.js';
 import { isClassifierKind } from '../models/index.js';
 import { loadWindowModelFile } from '../models/window-model-file.js';
-import { perGroupTable } from '../evaluation/per-group.js';
+import { perGroupTable } from '../evaluation/recording-figures.js';
 import { alignTable } from '../evaluation/report.js';
 import { createProgress } from './progress.js';
 

@@ -5,7 +5,7 @@ import type { ClassifierKind } from '../models/classifier.js';
 import { profileTrainer, supervisedTrainer, type DetectorTrainer, type VocabularySource } from '../evaluation/window-detectors.js';
 import type { ProfileKind } from '../detectors/normal-profile.js';
 import { ruleFitOptions, runOnlineProtocol, type OnlineResult } from '../evaluation/online.js';
-import { perGroupTable } from '../evaluation/per-group.js';
+import { perGroupTable } from '../evaluation/recording-figures.js';
 import { alignTable } from '../evaluation/report.js';
 import { createProgress } from './progress.js';
 

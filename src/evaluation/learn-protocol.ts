@@ -15,8 +15,7 @@ import { DEFAULT_MODEL_PATH, DEFAULT_POLICIES_PATH } from '../sidecar/config.js'
 import { SidecarMetrics } from '../sidecar/metrics.js';
 import { Pipeline } from '../sidecar/pipeline.js';
 import { readTraceFile } from '../traces/read-trace.js';
-import { precisionRecallF1 } from './metrics.js';
-import { perGroup, type GroupFigures } from './per-group.js';
+import { recordingFigures, type FlaggedRecording, type RecordingFigures } from './recording-figures.js';
 import { protocolFolds } from './protocols.js';
 import { createRandom, SEED_STEP, shuffleInPlace } from '../util/random.js';
 
@@ -54,21 +53,13 @@ export interface LearnProtocolOptions {
   onProgress?: (done: number, total: number, note: string) => void;
 }
 
-export interface LearnResult {
+export interface LearnResult extends RecordingFigures {
   detector: string;
   /** The data set (the workload's image) these figures are for. */
   data: string;
   split: LearnSplit | 'holdout';
-  precision: number;
-  recall: number;
-  f1: number;
-  normalAlertShare: number;
-  attacks: number;
-  normals: number;
   /** The learned alert threshold per fold. */
   thresholds: number[];
-  /** Recordings flagged per group (plugin) of the tested recordings. */
-  groups: GroupFigures[];
 }
 
 /** One data set replayed as one workload: every recording runs as a container of `image`. */
@@ -97,9 +88,9 @@ async function learnFolds(split: LearnResult['split'], dataset: Dataset, seed: n
   });
 }
 
-/** Counts per workload over the folds. */
+/** Outcomes per workload over the folds. */
 class Tally {
-  readonly outcomes: { group: string; label: 0 | 1; flagged: boolean }[] = [];
+  readonly outcomes: FlaggedRecording[] = [];
   readonly thresholds: number[] = [];
 
   add(recording: Recording, flagged: boolean): void {
@@ -107,21 +98,7 @@ class Tally {
   }
 
   result(detector: string, app: LearnedApp): LearnResult {
-    const attacks = this.outcomes.filter((o) => o.label === 1);
-    const normals = this.outcomes.filter((o) => o.label === 0);
-    const tp = attacks.filter((o) => o.flagged).length;
-    const fp = normals.filter((o) => o.flagged).length;
-    return {
-      detector,
-      data: app.image,
-      split: app.split,
-      ...precisionRecallF1({ tp, fp, fn: attacks.length - tp }),
-      normalAlertShare: normals.length > 0 ? fp / normals.length : 0,
-      attacks: attacks.length,
-      normals: normals.length,
-      thresholds: this.thresholds,
-      groups: perGroup(this.outcomes),
-    };
+    return { detector, data: app.image, split: app.split, ...recordingFigures(this.outcomes), thresholds: this.thresholds };
   }
 }
 

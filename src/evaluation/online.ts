@@ -4,9 +4,8 @@ import type { ProfileContribution } from '../detectors/normal-profile.js';
 import { assignFolds } from '../models/threshold.js';
 import { SEED_STEP } from '../util/random.js';
 import { median } from '../util/stats.js';
-import { precisionRecallF1 } from './metrics.js';
 import { ONLINE_DEFAULTS } from './online-defaults.js';
-import { perGroup, type GroupFigures } from './per-group.js';
+import { recordingFigures, type RecordingFigures } from './recording-figures.js';
 import { protocolFolds } from './protocols.js';
 import { ANY_THRESHOLD, anyWindowDetector, type WindowDetector } from '../detectors/window-detector.js';
 import { readReplay, replayWindows, type DetectorTrainer, type Replay } from './window-detectors.js';
@@ -57,20 +56,13 @@ export interface OnlineOptions {
   onProgress?: (done: number, total: number, note: string) => void;
 }
 
-export interface OnlineResult {
+export interface OnlineResult extends RecordingFigures {
   detector: string;
   split: 'study' | 'group-out';
-  precision: number;
-  recall: number;
-  f1: number;
-  /** Share of normal test recordings that raised any alert. */
-  normalAlertShare: number;
   /** Alerts per million calls over normal test recordings. */
   falseAlertsPerMillion: number;
   /** Median calls from the start of a detected attack recording to its first alert. */
   medianCallsToAlert: number | null;
-  attacks: number;
-  normals: number;
   /**
    * Flagged recordings whose first alert fired on a partial window (fewer calls than the
    * window holds): only possible with `flush`, and then a sign the alert may be the length of
@@ -80,8 +72,6 @@ export interface OnlineResult {
   thresholds: number[];
   /** Per flagged recording: where its first alert fired and the tokens that drove it. */
   firstAlerts: { id: string; calls: number; top: ProfileContribution[] }[];
-  /** Recordings flagged per group (plugin) of the tested recordings. */
-  groups: GroupFigures[];
 }
 
 /** Tokens named per alert. */
@@ -212,24 +202,17 @@ function replayAlerts(detector: WindowDetector, rule: AlertRule, replay: Replay,
 }
 
 function summarise(detector: string, split: 'study' | 'group-out', outcomes: readonly Outcome[], thresholds: number[]): OnlineResult {
-  const attacks = outcomes.filter((o) => o.label === 1);
   const normals = outcomes.filter((o) => o.label === 0);
-  const tp = attacks.filter((o) => o.alerts > 0).length;
-  const fp = normals.filter((o) => o.alerts > 0).length;
   const normalCalls = normals.reduce((s, o) => s + o.calls, 0);
-  const delays = attacks.filter((o) => o.firstAlert !== null).map((o) => o.firstAlert as number);
+  const delays = outcomes.filter((o) => o.label === 1 && o.firstAlert !== null).map((o) => o.firstAlert as number);
   return {
     detector,
     split,
-    ...precisionRecallF1({ tp, fp, fn: attacks.length - tp }),
-    normalAlertShare: normals.length > 0 ? fp / normals.length : 0,
+    ...recordingFigures(outcomes.map((o) => ({ group: o.group, label: o.label, flagged: o.alerts > 0 }))),
     falseAlertsPerMillion: normalCalls > 0 ? (normals.reduce((s, o) => s + o.alerts, 0) * 1e6) / normalCalls : 0,
     medianCallsToAlert: delays.length > 0 ? median(delays) : null,
-    attacks: attacks.length,
-    normals: normals.length,
     partialWindowAlerts: outcomes.filter((o) => o.firstAlert !== null && o.firstAlert < o.windowSize).length,
     thresholds,
     firstAlerts: outcomes.filter((o) => o.firstAlert !== null).map((o) => ({ id: o.id, calls: o.firstAlert as number, top: o.top })),
-    groups: perGroup(outcomes.map((o) => ({ group: o.group, label: o.label, flagged: o.alerts > 0 }))),
   };
 }
