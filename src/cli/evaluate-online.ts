@@ -25,6 +25,7 @@ export interface OnlineFlags {
   vocabulary: VocabularySource;
   alertShare: number;
   flush: boolean;
+  listErrors: boolean;
   seed: number;
   json: boolean;
   quiet: boolean;
@@ -70,6 +71,19 @@ export async function evaluateOnline(dataset: Dataset, flags: OnlineFlags, featu
   );
   process.stdout.write(`${alignTable(table)}\n`);
   if (flags.split === 'group-out') process.stdout.write(`per group, each held out in turn:\n${alignTable(perGroupTable(results))}\n`);
+  if (flags.listErrors) process.stdout.write(`attack recordings missed and normal recordings alerting, peak level against threshold:\n${alignTable(errorTable(results))}\n`);
+}
+
+/** The recordings each detector got wrong, misses nearest the threshold first. */
+function errorTable(results: readonly OnlineResult[]): string[][] {
+  const rows = [['detector', 'error', 'recording', 'level', 'threshold']];
+  for (const r of results) {
+    const wrong = r.recordings.filter((o) => o.flagged !== (o.label === 1));
+    const ordered = [...wrong.filter((o) => o.label === 0), ...wrong.filter((o) => o.label === 1).sort((a, b) => b.level - a.level)];
+    for (const o of ordered) rows.push([r.detector, o.label === 1 ? 'attack missed' : 'normal alerting', o.id, o.level.toFixed(4), o.threshold.toFixed(4)]);
+    if (wrong.length === 0) rows.push([r.detector, 'none', '-', '-', '-']);
+  }
+  return rows;
 }
 
 /** The offline protocols' JSON row shape, plus the online figures. */
@@ -92,5 +106,6 @@ function toJsonRow(r: OnlineResult): Record<string, unknown> {
     thresholds: r.thresholds,
     firstAlerts: r.firstAlerts,
     groups: r.groups,
+    recordings: r.recordings.map((o) => ({ ...o, label: o.label === 1 ? 'attack' : 'normal' })),
   };
 }

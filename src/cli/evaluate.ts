@@ -74,6 +74,7 @@ export function evaluateCommand(): Command {
     .addOption(new Option('--threshold-folds <folds>', 'online, and learn with a trained --second-opinion: inner folds of each draw (each held-out normal recording scored by a model trained on the other folds)').argParser(parseInteger(2)).default(ONLINE_DEFAULTS.thresholdFolds))
     .addOption(new Option('--vocabulary <source>', 'online: tokens of the classifiers over windows from normal training recordings only (the <unknown> slot then counts novel calls and pairs), normal-ngrams (calls from all recordings, pairs from normal ones), or all').argParser(parseChoice(VOCABULARY_SOURCES)).default(ONLINE_DEFAULTS.vocabulary))
     .addOption(new Option('--alert-share <share>', 'online, and learn with a trained --second-opinion: share of held-out training normal recordings allowed to alert when setting the threshold').argParser(parseShare).default(ONLINE_DEFAULTS.alertShare))
+    .option('--list-errors', 'online: list the attack recordings missed and the normal recordings alerting, each with its peak level against its threshold (--json always carries every recording)', false)
     .addOption(new Option('--flush', 'online: close a partial window at the end of recordings shorter than --window (a live container never ends; this lets recording length speak)').default(ONLINE_DEFAULTS.flush))
     .option('--train <dir>', 'cross: data set of one recorder (trained on first)')
     .option('--test <dir>', 'cross: data set of the other recorder')

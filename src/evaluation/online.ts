@@ -72,6 +72,23 @@ export interface OnlineResult extends RecordingFigures {
   thresholds: number[];
   /** Per flagged recording: where its first alert fired and the tokens that drove it. */
   firstAlerts: { id: string; calls: number; top: ProfileContribution[] }[];
+  /** Every tested recording, in test order, with how near it came to its fold's threshold. */
+  recordings: RecordingLevel[];
+}
+
+/**
+ * One tested recording's peak against the threshold it was judged by. A missed attack just
+ * under it and one scored near 0 call for different fixes (threshold against features), and
+ * the ids show whether the errors share something the figures pool away.
+ */
+export interface RecordingLevel {
+  id: string;
+  group: string;
+  label: 0 | 1;
+  flagged: boolean;
+  /** Highest alerting level over the recording (the k-th highest score of any n windows in a row); 0 without a full window. */
+  level: number;
+  threshold: number;
 }
 
 /** Tokens named per alert. */
@@ -185,19 +202,25 @@ interface Outcome {
   firstAlert: number | null;
   calls: number;
   windowSize: number;
+  level: number;
+  threshold: number;
 }
 
 function replayAlerts(detector: WindowDetector, rule: AlertRule, replay: Replay, stride: number, flush: boolean): Omit<Outcome, 'group'> {
   const alert = new AlertState(rule);
-  const outcome: Omit<Outcome, 'group'> = { id: replay.id, label: replay.label, top: [], alerts: 0, firstAlert: null, calls: replay.calls.length, windowSize: detector.windowSize };
+  const scores: number[] = [];
+  const outcome: Omit<Outcome, 'group'> = { id: replay.id, label: replay.label, top: [], alerts: 0, firstAlert: null, calls: replay.calls.length, windowSize: detector.windowSize, level: 0, threshold: rule.threshold };
   replayWindows(replay, detector.windowSize, stride, () => detector.createState(), (state, seen) => {
-    if (!alert.push(state.score())) return;
+    const score = state.score();
+    scores.push(score);
+    if (!alert.push(score)) return;
     outcome.alerts++;
     if (outcome.firstAlert === null) {
       outcome.firstAlert = seen;
       outcome.top = state.explain(EXPLAIN_TOP);
     }
   }, flush);
+  outcome.level = alertingLevel(scores, rule.k, rule.n);
   return outcome;
 }
 
@@ -205,14 +228,16 @@ function summarise(detector: string, split: 'study' | 'group-out', outcomes: rea
   const normals = outcomes.filter((o) => o.label === 0);
   const normalCalls = normals.reduce((s, o) => s + o.calls, 0);
   const delays = outcomes.filter((o) => o.label === 1 && o.firstAlert !== null).map((o) => o.firstAlert as number);
+  const recordings = outcomes.map((o) => ({ id: o.id, group: o.group, label: o.label, flagged: o.alerts > 0, level: o.level, threshold: o.threshold }));
   return {
     detector,
     split,
-    ...recordingFigures(outcomes.map((o) => ({ group: o.group, label: o.label, flagged: o.alerts > 0 }))),
+    ...recordingFigures(recordings),
     falseAlertsPerMillion: normalCalls > 0 ? (normals.reduce((s, o) => s + o.alerts, 0) * 1e6) / normalCalls : 0,
     medianCallsToAlert: delays.length > 0 ? median(delays) : null,
     partialWindowAlerts: outcomes.filter((o) => o.firstAlert !== null && o.firstAlert < o.windowSize).length,
     thresholds,
     firstAlerts: outcomes.filter((o) => o.firstAlert !== null).map((o) => ({ id: o.id, calls: o.firstAlert as number, top: o.top })),
+    recordings,
   };
 }

@@ -7,7 +7,7 @@ import { writeShortAttackDataset } from '../helpers/toy-recordings.js';
 
 interface OnlineJson {
   settings: Record<string, unknown>;
-  results: { model: string; recall: number; partialWindowAlerts: number }[];
+  results: { model: string; recall: number; partialWindowAlerts: number; recordings: { id: string; label: string; flagged: boolean; level: number }[] }[];
 }
 
 describe('evaluate --protocol online flags', () => {
@@ -36,6 +36,32 @@ describe('evaluate --protocol online flags', () => {
     const flushed = JSON.parse((await runCli([...base, '--flush'])).stdout) as OnlineJson;
     expect(flushed.settings.flush).toBe(true);
     expect(flushed.results[0]).toMatchObject({ recall: 1, partialWindowAlerts: 3 });
+    // every tested recording, labelled in words, with its peak level
+    expect(q.results[0].recordings.map((o) => [o.id, o.label, o.flagged, o.level]).sort()).toEqual([
+      ['exec/a-1.txt', 'attack', false, 0],
+      ['exec/b-1.txt', 'attack', false, 0],
+      ['exec/c-1.txt', 'attack', false, 0],
+      ['normal/a-1.txt', 'normal', false, 0],
+      ['normal/b-1.txt', 'normal', false, 0],
+      ['normal/c-1.txt', 'normal', false, 0],
+    ]);
+  });
+
+  it('lists the recordings it got wrong with --list-errors', async () => {
+    const dir = await writeShortAttackDataset();
+    const base = ['evaluate', '--data', dir, '--protocol', 'online', '--split', 'group-out', '--detectors', 'stide', '--stride', '25', '--quiet'];
+    const plain = await runCli(base);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).not.toContain('attack missed');
+    const listed = await runCli([...base, '--list-errors']);
+    expect(listed.code, listed.stderr).toBe(0);
+    // the three 60-call attacks never fill a window: missed at level 0; no normal alerts
+    const rows = listed.stdout.split('\n').filter((line) => line.includes('attack missed'));
+    expect(rows.map((line) => line.split(/\s+/)[3]).sort()).toEqual(['exec/a-1.txt', 'exec/b-1.txt', 'exec/c-1.txt']);
+    expect(rows.every((line) => line.split(/\s+/)[4] === '0.0000')).toBe(true);
+    expect(listed.stdout).not.toContain('normal alerting');
+    const flushed = await runCli([...base, '--list-errors', '--flush']);
+    expect(flushed.stdout).toMatch(/stide\s+none/);
   });
 
   it('passes the training knobs through and rejects bad ones', async () => {

@@ -57,6 +57,17 @@ describe('online protocol', () => {
       { group: 'b', attacks: 1, attacksFlagged: 1, normals: 1, normalsFlagged: 0 },
       { group: 'c', attacks: 1, attacksFlagged: 1, normals: 1, normalsFlagged: 1 },
     ]);
+    // each recording's peak against its fold's threshold: an attack window holds 8 foreign
+    // 6-grams of 100 (0.08), c's normal 6 (0.06, from mkdir). The folds testing a and b hold c's
+    // normal out of their inner folds, so their threshold is 0.06 plus the margin (0.063); the
+    // fold testing c only saw quiet loops, so its threshold sits just above 0.
+    const peak = Object.fromEntries(r.recordings.map((o) => [o.id, o]));
+    for (const g of ['a', 'b', 'c']) expect(peak[`exec/${g}-1.txt`]).toMatchObject({ group: g, label: 1, flagged: true, level: 0.08 });
+    expect(peak['normal/a-1.txt']).toMatchObject({ flagged: false, level: 0 });
+    expect(peak['normal/a-1.txt'].threshold).toBeCloseTo(0.063, 6);
+    expect(peak['normal/c-1.txt']).toMatchObject({ flagged: true, level: 0.06 });
+    expect(peak['normal/c-1.txt'].threshold).toBeLessThan(1e-6);
+    expect(r.recordings.every((o) => o.flagged === o.level >= o.threshold)).toBe(true);
     // every alert names the foreign call sequences
     const attackAlert = r.firstAlerts.find((a) => a.id === 'exec/a-1.txt');
     expect(attackAlert?.calls).toBe(225);
