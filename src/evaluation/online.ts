@@ -5,7 +5,7 @@ import { assignFolds } from '../models/threshold.js';
 import { SEED_STEP } from '../util/random.js';
 import { median } from '../util/stats.js';
 import { ONLINE_DEFAULTS } from './online-defaults.js';
-import { recordingFigures, type RecordingFigures } from './recording-figures.js';
+import { recordingFigures, type FlaggedRecording, type RecordingFigures } from './recording-figures.js';
 import { protocolFolds } from './protocols.js';
 import { ANY_THRESHOLD, anyWindowDetector, type WindowDetector } from '../detectors/window-detector.js';
 import { readReplay, replayWindows, type DetectorTrainer, type Replay } from './window-detectors.js';
@@ -81,11 +81,8 @@ export interface OnlineResult extends RecordingFigures {
  * under it and one scored near 0 call for different fixes (threshold against features), and
  * the ids show whether the errors share something the figures pool away.
  */
-export interface RecordingLevel {
+export interface RecordingLevel extends FlaggedRecording {
   id: string;
-  group: string;
-  label: 0 | 1;
-  flagged: boolean;
   /** Highest alerting level over the recording (the k-th highest score of any n windows in a row); 0 without a full window. */
   level: number;
   threshold: number;
@@ -228,7 +225,7 @@ function summarise(detector: string, split: 'study' | 'group-out', outcomes: rea
   const normals = outcomes.filter((o) => o.label === 0);
   const normalCalls = normals.reduce((s, o) => s + o.calls, 0);
   const delays = outcomes.filter((o) => o.label === 1 && o.firstAlert !== null).map((o) => o.firstAlert as number);
-  const recordings = outcomes.map((o) => ({ id: o.id, group: o.group, label: o.label, flagged: o.alerts > 0, level: o.level, threshold: o.threshold }));
+  const recordings = outcomes.map((o): RecordingLevel => ({ id: o.id, group: o.group, label: o.label, flagged: o.alerts > 0, level: o.level, threshold: o.threshold }));
   return {
     detector,
     split,
