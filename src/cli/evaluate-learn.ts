@@ -3,26 +3,20 @@ import { isProfileKind } from '../detectors/index.js';
 import { PROFILE_KINDS, type ProfileKind } from '../detectors/normal-profile.js';
 import { SidecarError } from '../errors.js';
 import { runLearnProtocol, type LearnSplit, type SecondOpinion } from '../evaluation/learn-protocol.js';
-import { supervisedTrainer, type VocabularySource } from '../evaluation/window-detectors.js';
+import { supervisedTrainer } from '../evaluation/window-detectors.js';
 import type { FeatureOptions } from '../features/extract.js';
+import type { HyperByKind } from '../models/classifier.js';
 import { isClassifierKind } from '../models/index.js';
 import { loadWindowModelFile } from '../models/window-model-file.js';
 import { perGroupTable } from '../evaluation/recording-figures.js';
 import { alignTable } from '../evaluation/report.js';
 import { createProgress } from './progress.js';
+import { windowTrainingOptions, type WindowFlags } from './window-flags.js';
 
-interface LearnFlags {
+interface LearnFlags extends WindowFlags {
   detectors: string[];
   secondOpinion?: string;
   window: number;
-  stride: number;
-  witnessShare: number;
-  milRounds: number;
-  bag: number;
-  thresholdRepeats: number;
-  thresholdFolds: number;
-  vocabulary: VocabularySource;
-  alertShare: number;
   split: LearnSplit;
   seed: number;
   json: boolean;
@@ -32,7 +26,7 @@ interface LearnFlags {
 }
 
 /** `evaluate --protocol learn`: `serve --learn` replayed on a data set (normal-profile detectors only). */
-export async function evaluateLearn(dataset: Dataset, flags: LearnFlags, features: FeatureOptions): Promise<void> {
+export async function evaluateLearn(dataset: Dataset, flags: LearnFlags, features: FeatureOptions, hyper: HyperByKind = {}): Promise<void> {
   const detectors = flags.detectors.map((item) => item.split('+'));
   if (detectors.length === 0 || !detectors.every((set) => set.every(isProfileKind))) {
     throw new SidecarError('FML_ERR_USAGE', `--protocol learn takes normal-profile detectors only (${PROFILE_KINDS.join(', ')}), or sets of them joined by +; got ${flags.detectors.join(',')}`);
@@ -40,7 +34,7 @@ export async function evaluateLearn(dataset: Dataset, flags: LearnFlags, feature
   const progress = createProgress('evaluate learn', { quiet: flags.quiet });
   const results = await runLearnProtocol(dataset, {
     detectors: detectors as ProfileKind[][],
-    ...(flags.secondOpinion === undefined ? {} : { secondOpinion: await secondOpinion(flags.secondOpinion, flags, features) }),
+    ...(flags.secondOpinion === undefined ? {} : { secondOpinion: await secondOpinion(flags.secondOpinion, flags, features, hyper) }),
     split: flags.split,
     seed: flags.seed,
     ...(flags.also === undefined ? {} : { also: await loadDataset(flags.also) }),
@@ -61,9 +55,9 @@ export async function evaluateLearn(dataset: Dataset, flags: LearnFlags, feature
 }
 
 /** A classifier kind is trained per fold (on the fold's training recordings); anything else is read as a window model file. */
-async function secondOpinion(value: string, flags: LearnFlags, features: FeatureOptions): Promise<SecondOpinion> {
+async function secondOpinion(value: string, flags: LearnFlags, features: FeatureOptions, hyper: HyperByKind): Promise<SecondOpinion> {
   if (isClassifierKind(value)) {
-    const trainer = supervisedTrainer(value, { features, windowSize: flags.window, strideCalls: flags.stride, witnessShare: flags.witnessShare, rounds: flags.milRounds, vocabulary: flags.vocabulary, bag: flags.bag });
+    const trainer = supervisedTrainer(value, windowTrainingOptions(flags, flags.window, features, hyper[value]));
     return { trainer, strideCalls: flags.stride, alertShare: flags.alertShare, thresholdRepeats: flags.thresholdRepeats, thresholdFolds: flags.thresholdFolds, keepArgs: features.tokens.args };
   }
   return { model: await loadWindowModelFile(value) };

@@ -1,29 +1,20 @@
 import type { Dataset } from '../datasets/dataset.js';
 import { isProfileKind } from '../detectors/index.js';
 import type { FeatureOptions } from '../features/extract.js';
-import type { ClassifierKind } from '../models/classifier.js';
-import { profileTrainer, supervisedTrainer, type DetectorTrainer, type VocabularySource } from '../evaluation/window-detectors.js';
+import type { ClassifierKind, HyperByKind } from '../models/classifier.js';
+import { profileTrainer, supervisedTrainer, type DetectorTrainer } from '../evaluation/window-detectors.js';
 import type { ProfileKind } from '../detectors/normal-profile.js';
-import { ruleFitOptions, runOnlineProtocol, type OnlineResult } from '../evaluation/online.js';
+import { runOnlineProtocol, type OnlineResult } from '../evaluation/online.js';
 import { perGroupTable } from '../evaluation/recording-figures.js';
 import { alignTable } from '../evaluation/report.js';
 import { createProgress } from './progress.js';
+import { alertRuleFit, windowTrainingOptions, type WindowFlags } from './window-flags.js';
 
-export interface OnlineFlags {
-  /** Detector names as parsed (learn's `a+b` sets are refused here). */
+export interface OnlineFlags extends WindowFlags {
+  /** Detector names as parsed: known kinds, alone or joined by `+`. */
   detectors: string[];
   window: number;
   split: 'study' | 'group-out';
-  stride: number;
-  k: number;
-  n: number;
-  witnessShare: number;
-  milRounds: number;
-  bag: number;
-  thresholdRepeats: number;
-  thresholdFolds: number;
-  vocabulary: VocabularySource;
-  alertShare: number;
   flush: boolean;
   listErrors: boolean;
   seed: number;
@@ -32,24 +23,22 @@ export interface OnlineFlags {
   data: string;
 }
 
-/** `evaluate --protocol online`: normal-profile detectors replayed call by call. */
-export async function evaluateOnline(dataset: Dataset, flags: OnlineFlags, features: FeatureOptions): Promise<void> {
-  const trainer = (d: ProfileKind | ClassifierKind): DetectorTrainer =>
-    isProfileKind(d)
-      ? profileTrainer(d)
-      : supervisedTrainer(d, { features, windowSize: flags.window, strideCalls: flags.stride, witnessShare: flags.witnessShare, rounds: flags.milRounds, vocabulary: flags.vocabulary, bag: flags.bag });
+/** `evaluate --protocol online`: window detectors replayed call by call. */
+export async function evaluateOnline(dataset: Dataset, flags: OnlineFlags, features: FeatureOptions, hyper: HyperByKind = {}): Promise<void> {
+  const rule = alertRuleFit(flags);
+  const trainer = (d: ProfileKind | ClassifierKind): DetectorTrainer => (isProfileKind(d) ? profileTrainer(d) : supervisedTrainer(d, windowTrainingOptions(flags, flags.window, features, hyper[d])));
   const progress = createProgress('evaluate online', { quiet: flags.quiet });
   const results = await runOnlineProtocol(dataset, {
     // Parsed and checked by the evaluate command: known kinds, alone or joined by +.
     detectors: flags.detectors.map((item) => item.split('+').map((d) => trainer(d as ProfileKind | ClassifierKind))),
     split: flags.split,
     keepArgs: features.tokens.args,
-    ...ruleFitOptions({ strideCalls: flags.stride, k: flags.k, n: flags.n, alertShare: flags.alertShare, thresholdRepeats: flags.thresholdRepeats, thresholdFolds: flags.thresholdFolds, flush: flags.flush, seed: flags.seed }),
+    ...rule,
     onProgress: (done, total, note) => progress.update(done, total, note),
   });
   progress.stop();
   if (flags.json) {
-    const settings = { window: flags.window, stride: flags.stride, k: flags.k, n: flags.n, witnessShare: flags.witnessShare, milRounds: flags.milRounds, bag: flags.bag, thresholdRepeats: flags.thresholdRepeats, thresholdFolds: flags.thresholdFolds, vocabulary: flags.vocabulary, alertShare: flags.alertShare, flush: flags.flush };
+    const settings = { window: flags.window, stride: flags.stride, k: flags.k, n: flags.n, witnessShare: flags.witnessShare, milRounds: flags.milRounds, bag: flags.bag, thresholdRepeats: flags.thresholdRepeats, thresholdFolds: flags.thresholdFolds, vocabulary: flags.vocabulary, alertShare: flags.alertShare, flush: flags.flush, hyper };
     process.stdout.write(`${JSON.stringify({ protocol: 'online', split: flags.split, data: flags.data, settings, results: results.map(toJsonRow) }, null, 2)}\n`);
     return;
   }

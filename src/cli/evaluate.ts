@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { loadDataset } from '../datasets/dataset.js';
 import { PROFILE_KINDS } from '../detectors/normal-profile.js';
 import { SidecarError } from '../errors.js';
@@ -7,7 +7,7 @@ import type { PositiveClass } from '../evaluation/metrics.js';
 import { PROTOCOLS, runProtocol, type ProtocolName } from '../evaluation/protocols.js';
 import { formatTables, resultRows } from '../evaluation/report.js';
 import { renderRocSvg } from '../evaluation/roc-svg.js';
-import { CLASSIFIER_KINDS, type ClassifierKind, type Json } from '../models/classifier.js';
+import { CLASSIFIER_KINDS, type ClassifierKind, type HyperByKind, type Json } from '../models/classifier.js';
 import { getClassifierSpec } from '../models/index.js';
 import type { TraceFormatName } from '../traces/trace-format.js';
 import { CROSS_NORMAL_BUDGET, type CrossAdaptation } from '../evaluation/cross.js';
@@ -15,11 +15,11 @@ import { evaluateCross } from './evaluate-cross.js';
 import { evaluateLearn } from './evaluate-learn.js';
 import { evaluateOnline, type OnlineFlags } from './evaluate-online.js';
 import { ONLINE_DEFAULTS } from '../evaluation/online-defaults.js';
-import { VOCABULARY_SOURCES } from '../evaluation/window-detectors.js';
 import { LEARN_SPLITS, type LearnSplit } from '../evaluation/learn-protocol.js';
 import { addFeatureFlags } from './feature-flags.js';
 import { collectHyper, parseChoice, parseFormat, parseInteger, parseShare, thresholdOption, toFeatureOptions, type FeatureFlags } from './options.js';
 import { createProgress } from './progress.js';
+import { addWindowFlags } from './window-flags.js';
 
 interface EvaluateFlags extends FeatureFlags, Omit<OnlineFlags, 'json' | 'quiet' | 'data' | 'seed' | 'split'> {
   split: LearnSplit;
@@ -53,27 +53,17 @@ export function evaluateCommand(): Command {
     .addOption(new Option('--protocol <name>', 'study: the thesis 50/50 split; holdout: seeded stratified 50/50 split of any data set; group-out: leave one plugin out; cv: stratified 5-fold cross-validation; online: window detectors replayed call by call (see --detectors); cross: train on --train, test on --test and the reverse; learn: serve --learn replayed (normal-profile --detectors learned per workload from normal training recordings)').argParser(parseChoice([...PROTOCOLS, 'online', 'cross', 'learn'] as const)).default('study'))
     .addOption(new Option('--models <list>', 'comma-separated classifiers').argParser(parseModelList).default([...CLASSIFIER_KINDS], CLASSIFIER_KINDS.join(',')))
     .addOption(new Option('--seed <n>', 'seed for every random draw').argParser(parseInteger(0)).default(42))
-    .option('--hyper <model.key=value>', 'override a hyper-parameter of one classifier (repeatable), e.g. ab.nEstimators=300', collectHyper, {})
+    .option('--hyper <model.key=value>', 'override a hyper-parameter of one classifier, per recording or over windows (repeatable), e.g. ab.nEstimators=300', collectHyper, {})
     .addOption(thresholdOption())
     .option('--json', 'print one JSON object with a results array', false)
     .option('--roc <file.svg>', 'write ROC curves (attack positive) as SVG')
     .addOption(new Option('--format <name>', 'trace format (default: detected per file)').argParser(parseFormat))
     .option('-q, --quiet', 'no progress output', false)
     .option('--also <dir>', 'learn: a second data set learned side by side as a workload of its own (seeded 50/50 split; study split only)')
-    .addOption(new Option('--second-opinion <kind|file>', "learn: a classifier over windows (xgb, rf, …) trained on each fold's training recordings, or a window model file, scoring beside the learned profile as serve --learn does with its --model; default none"))
+    .addOption(new Option('--second-opinion <kind|file>', "learn: a classifier over windows (xgb, rf, …) trained on each fold's training recordings (with the online flags: --window, --stride, --bag, …, --hyper xgb.key=value), or a window model file, scoring beside the learned profile as serve --learn does with its --model; default none"))
     .addOption(new Option('--detectors <list>', `online: comma-separated detectors: normal-profile (${PROFILE_KINDS.join(', ')}) or classifiers over windows (ab, dt, …), or sets joined by + (xgb+novelty) that alert when any member would at its own threshold; learn: normal-profile detectors or sets of them`).argParser(parseDetectorList).default([...PROFILE_KINDS], PROFILE_KINDS.join(',')))
     .addOption(new Option('--window <calls>', 'online: calls per window of the classifiers over windows').argParser(parseInteger(2)).default(ONLINE_DEFAULTS.windowSize))
     .addOption(new Option('--split <name>', 'online and learn: study (50/50) or group-out (leave one plugin out); learn also new-app (each plugin learned from half its normal recordings, the second opinion trained on the other plugins)').argParser(parseChoice(LEARN_SPLITS)).default('study'))
-    .addOption(new Option('--stride <calls>', 'online: score (and cut training windows) every this many calls').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.strideCalls))
-    .addOption(new Option('--k <windows>', 'online: alert when k of the last n windows reach the threshold').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.k))
-    .addOption(new Option('--n <windows>', 'online: see --k').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.n))
-    .addOption(new Option('--witness-share <share>', "online: share of each attack recording's top-scored windows kept as positives in later training rounds").argParser(parseWitnessShare).default(ONLINE_DEFAULTS.witnessShare))
-    .addOption(new Option('--mil-rounds <n>', 'online: training rounds of the classifiers over windows (1 = every window takes its recording label; each later round re-selects witnesses)').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.rounds))
-    .addOption(new Option('--bag <copies>', 'online: average this many copies of each classifier over windows, trained from different seeds (steadier thresholds, that many times the cost)').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.bag))
-    .addOption(new Option('--threshold-repeats <draws>', 'online, and learn with a trained --second-opinion: draws of the inner folds that set the alert threshold (each held-out normal recording at its median level)').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.thresholdRepeats))
-    .addOption(new Option('--threshold-folds <folds>', 'online, and learn with a trained --second-opinion: inner folds of each draw (each held-out normal recording scored by a model trained on the other folds)').argParser(parseInteger(2)).default(ONLINE_DEFAULTS.thresholdFolds))
-    .addOption(new Option('--vocabulary <source>', 'online: tokens of the classifiers over windows from normal training recordings only (the <unknown> slot then counts novel calls and pairs), normal-ngrams (calls from all recordings, pairs from normal ones), or all').argParser(parseChoice(VOCABULARY_SOURCES)).default(ONLINE_DEFAULTS.vocabulary))
-    .addOption(new Option('--alert-share <share>', 'online, and learn with a trained --second-opinion: share of held-out training normal recordings allowed to alert when setting the threshold').argParser(parseShare).default(ONLINE_DEFAULTS.alertShare))
     .option('--list-errors', 'online: list the attack recordings missed and the normal recordings alerting, each with its peak level against its threshold (--json always carries every recording)', false)
     .addOption(new Option('--flush', 'online: close a partial window at the end of recordings shorter than --window (a live container never ends; this lets recording length speak)').default(ONLINE_DEFAULTS.flush))
     .option('--train <dir>', 'cross: data set of one recorder (trained on first)')
@@ -82,6 +72,7 @@ export function evaluateCommand(): Command {
     .option('--test-name <name>', 'cross: name of the --test recorder')
     .addOption(new Option('--adapt <kind>', 'cross: none, or rank (each feature as its percentile within its own data set; uses the test recordings without labels)').argParser(parseChoice(['none', 'rank'] as const)).default('none'))
     .addOption(new Option('--normal-budget <share>', 'cross: share of out-of-fold training normals the threshold may flag').argParser(parseShare).default(CROSS_NORMAL_BUDGET));
+  addWindowFlags(command, 'online: ');
   addFeatureFlags(command);
   return command.action(async (flags: EvaluateFlags, self: Command) => {
     if (flags.protocol === 'cross') {
@@ -90,16 +81,16 @@ export function evaluateCommand(): Command {
     }
     if (flags.data === undefined) throw new SidecarError('FML_ERR_USAGE', `--protocol ${flags.protocol} needs --data <dir>`);
     const data = flags.data;
+    const hyper = splitHyperByModel(flags.hyper);
     const dataset = await loadDataset(data, flags.manifest === undefined ? {} : { manifest: flags.manifest });
     if (flags.protocol === 'learn') {
-      await evaluateLearn(dataset, { ...flags, data }, toFeatureOptions(flags));
+      await evaluateLearn(dataset, { ...flags, data }, toFeatureOptions(flags), hyper);
       return;
     }
     if (flags.protocol === 'online') {
-      if (flags.k > flags.n) throw new SidecarError('FML_ERR_USAGE', `--k ${flags.k} is more than --n ${flags.n}`);
       const split = flags.split;
       if (split === 'new-app') throw new SidecarError('FML_ERR_USAGE', '--split new-app is for --protocol learn (the online protocol has no learning on the job): use study or group-out');
-      await evaluateOnline(dataset, { ...flags, data, split }, toFeatureOptions(flags));
+      await evaluateOnline(dataset, { ...flags, data, split }, toFeatureOptions(flags), hyper);
       return;
     }
     const protocol = flags.protocol;
@@ -109,7 +100,7 @@ export function evaluateCommand(): Command {
       features: (kind) => toFeatureOptions(flags, kind),
       seed: flags.seed,
       threshold: flags.threshold,
-      hyper: splitHyperByModel(flags.hyper),
+      hyper,
       ...(flags.format === undefined ? {} : { format: flags.format }),
       onProgress: (stage, done, total, note) => progress.update(done, total, `${stage === 'read' ? 'reading' : 'trained'} ${note}`),
     });
@@ -134,8 +125,8 @@ export function evaluateCommand(): Command {
 }
 
 /** `{ 'ab.nEstimators': 300 }` → `{ ab: { nEstimators: 300 } }`. */
-function splitHyperByModel(flat: Record<string, Json>): Partial<Record<ClassifierKind, Record<string, Json>>> {
-  const out: Partial<Record<ClassifierKind, Record<string, Json>>> = {};
+function splitHyperByModel(flat: Record<string, Json>): HyperByKind {
+  const out: HyperByKind = {};
   const parseKind = parseChoice(CLASSIFIER_KINDS);
   for (const [key, value] of Object.entries(flat)) {
     const dot = key.indexOf('.');
@@ -144,12 +135,6 @@ function splitHyperByModel(flat: Record<string, Json>): Partial<Record<Classifie
     out[kind] = { ...out[kind], [key.slice(dot + 1)]: value };
   }
   return out;
-}
-
-function parseWitnessShare(value: string): number {
-  const p = Number(value);
-  if (value.trim() === '' || !(p > 0 && p <= 1)) throw new InvalidArgumentError(`expected a share in (0, 1], got "${value}"`);
-  return p;
 }
 
 /** Detector names, alone or as sets joined by `+` (`xgb+novelty`) that alert when any member would. */

@@ -3,12 +3,9 @@ import { createReadStream } from 'node:fs';
 import { Command, Option } from 'commander';
 import { loadDataset, type Recording } from '../datasets/dataset.js';
 import { countRecordings } from '../evaluation/protocols.js';
-import { DEFAULT_ALERT_RULE } from '../detectors/alert-rule.js';
 import { isProfileKind } from '../detectors/index.js';
 import { PROFILE_KINDS, type ProfileKind } from '../detectors/normal-profile.js';
-import { SidecarError } from '../errors.js';
-import { fitWithRule, ruleFitOptions } from '../evaluation/online.js';
-import { ONLINE_DEFAULTS } from '../evaluation/online-defaults.js';
+import { fitWithRule } from '../evaluation/online.js';
 import { profileTrainer, readReplay, supervisedTrainer } from '../evaluation/window-detectors.js';
 import { CLASSIFIER_KINDS, type ClassifierKind } from '../models/classifier.js';
 import { saveWindowModelFile, windowModelFile } from '../models/window-model-file.js';
@@ -17,25 +14,19 @@ import { MODEL_FILE_FORMAT, MODEL_FILE_VERSION, saveModelFile, type ModelFile, t
 import { trainOnCounts } from '../models/train.js';
 import type { TraceFormatName } from '../traces/trace-format.js';
 import { addFeatureFlags } from './feature-flags.js';
+import { addWindowFlags, alertRuleFit, windowTrainingOptions, type WindowFlags } from './window-flags.js';
 import type { FeatureFlags } from './options.js';
-import { collectHyper, parseChoice, parseFormat, parseInteger, parseShare, thresholdOption, toFeatureOptions } from './options.js';
+import { collectHyper, parseChoice, parseFormat, parseInteger, thresholdOption, toFeatureOptions } from './options.js';
 import type { Json } from '../models/classifier.js';
 import { createProgress } from './progress.js';
 import { packageVersions } from './versions.js';
 
-interface TrainFlags extends FeatureFlags {
+interface TrainFlags extends FeatureFlags, WindowFlags {
   data: string;
   manifest?: string;
   model: ClassifierKind | ProfileKind;
   out: string;
   window?: number;
-  stride: number;
-  k: number;
-  n: number;
-  alertShare: number;
-  bag: number;
-  thresholdRepeats: number;
-  thresholdFolds: number;
   seed: number;
   threshold: number | 'auto';
   hyper: Record<string, Json>;
@@ -55,14 +46,8 @@ export function trainCommand(): Command {
     .addOption(thresholdOption())
     .addOption(new Option('--format <name>', 'trace format (default: detected per file)').argParser(parseFormat))
     .addOption(new Option('--window <calls>', 'train a window model for `serve`: calls per window of a classifier (normal-profile detectors have their own window)').argParser(parseInteger(2)))
-    .addOption(new Option('--stride <calls>', 'window models: score every this many calls').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.strideCalls))
-    .addOption(new Option('--k <windows>', 'with --window: alert when k of the last n windows reach the threshold').argParser(parseInteger(1)).default(DEFAULT_ALERT_RULE.k))
-    .addOption(new Option('--n <windows>', 'with --window: see --k').argParser(parseInteger(1)).default(DEFAULT_ALERT_RULE.n))
-    .addOption(new Option('--bag <copies>', 'with --window: average this many copies of the classifier trained from different seeds (steadier threshold, that many times the cost)').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.bag))
-    .addOption(new Option('--threshold-repeats <draws>', 'window models: draws of the inner folds that set the alert threshold (each normal training recording at its median level)').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.thresholdRepeats))
-    .addOption(new Option('--threshold-folds <folds>', 'window models: inner folds of each draw (each normal training recording scored by a model trained on the other folds)').argParser(parseInteger(2)).default(ONLINE_DEFAULTS.thresholdFolds))
-    .addOption(new Option('--alert-share <share>', 'window models: share of normal training recordings (scored by inner-fold models) allowed to alert when setting the threshold').argParser(parseShare).default(ONLINE_DEFAULTS.alertShare))
     .option('-q, --quiet', 'no progress output', false);
+  addWindowFlags(command);
   addFeatureFlags(command);
   return command.action(async (flags: TrainFlags) => {
     // Normal-profile detectors only ever score windows (of their own length).
@@ -107,7 +92,7 @@ export function trainCommand(): Command {
  */
 async function trainWindowModel(flags: TrainFlags): Promise<void> {
   const windowSize = flags.window ?? 0;
-  if (flags.k > flags.n) throw new SidecarError('FML_ERR_USAGE', `--k ${flags.k} is more than --n ${flags.n}`);
+  const ruleFit = alertRuleFit(flags);
   const dataset = await loadDataset(flags.data, flags.manifest === undefined ? {} : { manifest: flags.manifest });
   const progress = createProgress('train', { quiet: flags.quiet });
   const replays = [];
@@ -115,12 +100,9 @@ async function trainWindowModel(flags: TrainFlags): Promise<void> {
     replays.push(await readReplay(r.path, r.id, r.label, flags.args));
     progress.update(i + 1, dataset.recordings.length, `reading ${r.id}`);
   }
-  const trainer = isProfileKind(flags.model)
-    ? profileTrainer(flags.model)
-    : // Rounds and vocabulary source: the trainer's own defaults, the online protocol's.
-      supervisedTrainer(flags.model, { features: toFeatureOptions(flags), windowSize, strideCalls: flags.stride, witnessShare: ONLINE_DEFAULTS.witnessShare, bag: flags.bag });
+  const trainer = isProfileKind(flags.model) ? profileTrainer(flags.model) : supervisedTrainer(flags.model, windowTrainingOptions(flags, windowSize, toFeatureOptions(flags), flags.hyper));
   progress.update(0, 1, `fitting ${trainer.name}`);
-  const { detector, rule } = await fitWithRule(trainer, replays, ruleFitOptions({ strideCalls: flags.stride, k: flags.k, n: flags.n, alertShare: flags.alertShare, thresholdRepeats: flags.thresholdRepeats, thresholdFolds: flags.thresholdFolds, seed: flags.seed }));
+  const { detector, rule } = await fitWithRule(trainer, replays, ruleFit);
   progress.stop();
   await saveWindowModelFile(flags.out, windowModelFile(detector, rule, flags.stride, await trainingInfo(flags, dataset.recordings)));
   process.stdout.write(

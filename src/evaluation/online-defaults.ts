@@ -1,3 +1,5 @@
+import { DEFAULT_ALERT_RULE } from '../detectors/alert-rule.js';
+
 /**
  * Defaults of the online protocol and of window detectors trained for it, chosen by 5-fold
  * cross-validation on the study's training half only (out-of-fold attack recall at the alert
@@ -8,9 +10,9 @@ export const ONLINE_DEFAULTS = Object.freeze({
   windowSize: 250,
   /** Score (and, in training, cut a window) every this many calls. */
   strideCalls: 50,
-  /** Alert when k of the last n windows reach the threshold. */
-  k: 1,
-  n: 1,
+  /** Alert when k of the last n windows reach the threshold: the sidecar's own default rule. */
+  k: DEFAULT_ALERT_RULE.k,
+  n: DEFAULT_ALERT_RULE.n,
   /** Share of an attack recording's windows kept as witnesses in each later training round. */
   witnessShare: 0.1,
   /** Training rounds of the multiple-instance witness selection. */

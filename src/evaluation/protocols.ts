@@ -3,7 +3,7 @@ import { loadStudySplit } from '../datasets/study-split.js';
 import { SidecarError } from '../errors.js';
 import { countTraceTokens, withNgramsUpTo, type CountedTrace, type FeatureOptions } from '../features/extract.js';
 import type { TokenSettings } from '../features/feature-spec.js';
-import type { ClassifierKind, Json } from '../models/classifier.js';
+import type { ClassifierKind, HyperByKind } from '../models/classifier.js';
 import { assignFolds } from '../models/threshold.js';
 import { scoreCounts, trainOnCounts, type LabelledCounts } from '../models/train.js';
 import type { TraceFormatName } from '../traces/trace-format.js';
@@ -35,7 +35,7 @@ export interface ProtocolOptions {
   kinds: readonly ClassifierKind[];
   /** Features of every classifier, or of each kind (the MLP counts longer n-grams by default). */
   features: FeatureOptions | ((kind: ClassifierKind) => FeatureOptions);
-  hyper?: Partial<Record<ClassifierKind, Record<string, Json>>>;
+  hyper?: HyperByKind;
   seed: number;
   /** Fixed threshold, or `auto` (chosen per fold on its training rows only). */
   threshold: number | 'auto';

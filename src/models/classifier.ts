@@ -10,6 +10,9 @@ export type ClassifierKind = (typeof CLASSIFIER_KINDS)[number];
 /** A JSON value: what a classifier's hyper-parameters and parameters serialise to. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+/** Hyper-parameter overrides per classifier kind (`--hyper xgb.nEstimators=300`). */
+export type HyperByKind = Partial<Record<ClassifierKind, Record<string, Json>>>;
+
 /** Rows of already scaled features; `y[i]` is 1 for attack, 0 for normal. */
 export interface TrainingSet {
   X: Float64Array[];

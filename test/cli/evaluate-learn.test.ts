@@ -122,6 +122,10 @@ describe('evaluate --protocol learn', () => {
     expect(result.code, result.stderr).toBe(0);
     const out = JSON.parse(result.stdout) as { results: { recall: number; normalAlertShare: number; attacks: number }[] };
     expect(out.results[0]).toMatchObject({ attacks: 6, recall: 1, normalAlertShare: 0 });
+    // the trained second opinion takes --hyper as the online protocol does: an unknown name is refused
+    const badHyper = await runCli(['evaluate', '--data', dir, '--protocol', 'learn', '--split', 'group-out', '--detectors', 'novelty', '--second-opinion', 'dt', '--window', '40', '--hyper', 'dt.depth=2', '-q']);
+    expect(badHyper.code).not.toBe(0);
+    expect(badHyper.stderr).toMatch(/hyper-parameter "depth" is not known to/);
   });
 
   it('takes normal-profile detectors only', async () => {

@@ -30,6 +30,7 @@ describe('evaluate --protocol online flags', () => {
       vocabulary: ONLINE_DEFAULTS.vocabulary,
       alertShare: ONLINE_DEFAULTS.alertShare,
       flush: false,
+      hyper: {},
     });
     // 60-call attacks never fill STIDE's 100-call window: nothing to alert on
     expect(q.results[0]).toMatchObject({ model: 'stide', recall: 0, partialWindowAlerts: 0 });
@@ -66,10 +67,10 @@ describe('evaluate --protocol online flags', () => {
 
   it('passes the training knobs through and rejects bad ones', async () => {
     const dir = await writeShortAttackDataset();
-    const r = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--split', 'group-out', '--detectors', 'dt', '--window', '40', '--stride', '10', '--mil-rounds', '1', '--witness-share', '0.5', '--vocabulary', 'all', '--k', '2', '--n', '3', '--bag', '2', '--threshold-repeats', '2', '--threshold-folds', '3', '--json', '--quiet']);
+    const r = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--split', 'group-out', '--detectors', 'dt', '--window', '40', '--stride', '10', '--mil-rounds', '1', '--witness-share', '0.5', '--vocabulary', 'all', '--k', '2', '--n', '3', '--bag', '2', '--threshold-repeats', '2', '--threshold-folds', '3', '--hyper', 'dt.maxDepth=3', '--json', '--quiet']);
     expect(r.code, r.stderr).toBe(0);
     const json = JSON.parse(r.stdout) as OnlineJson;
-    expect(json.settings).toMatchObject({ window: 40, milRounds: 1, witnessShare: 0.5, vocabulary: 'all', k: 2, n: 3, bag: 2, thresholdRepeats: 2, thresholdFolds: 3 });
+    expect(json.settings).toMatchObject({ window: 40, milRounds: 1, witnessShare: 0.5, vocabulary: 'all', k: 2, n: 3, bag: 2, thresholdRepeats: 2, thresholdFolds: 3, hyper: { dt: { maxDepth: 3 } } });
     expect(json.results[0].model).toBe('dt-bag2-windows');
     const bad = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--witness-share', '0', '--quiet']);
     expect(bad.code).not.toBe(0);
@@ -81,5 +82,9 @@ describe('evaluate --protocol online flags', () => {
     const badFolds = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--threshold-folds', '1', '--quiet']);
     expect(badFolds.code).not.toBe(0);
     expect(badFolds.stderr).toMatch(/--threshold-folds/);
+    // --hyper reaches the window classifier: a name it does not know is refused, not ignored
+    const badHyper = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--split', 'group-out', '--detectors', 'dt', '--window', '40', '--hyper', 'dt.depth=3', '--quiet']);
+    expect(badHyper.code).not.toBe(0);
+    expect(badHyper.stderr).toMatch(/hyper-parameter "depth" is not known to/);
   });
 });

@@ -162,6 +162,28 @@ describe('train --window then score: window models for serve', () => {
     expect(attack[0].top.map((t) => t.feature)).toEqual(expect.arrayContaining([expect.stringMatching(/execve|clone|wait4/)]));
   });
 
+  it('takes the training flags of the online protocol: --vocabulary, --mil-rounds and --hyper reach the window model', async () => {
+    const train = async (name: string, extra: string[]) => {
+      const out = path.join(dir, name);
+      const r = await runCli(['train', '--data', dir, '--model', 'dt', '--window', '40', '--stride', '8', '--ngram', '1', ...extra, '--out', out, '--quiet']);
+      expect(r.code, r.stderr).toBe(0);
+      const { file } = await loadWindowModelFile(out);
+      if (file.detector.type !== 'classifier') throw new Error('expected a classifier detector');
+      return file.detector;
+    };
+    const plain = await train('dt-plain.json', []);
+    expect(plain.features.vocabulary).toContain('execve');
+    expect(plain.classifier.hyper.maxDepth).toBe(8);
+    // normal recordings only: the shell's calls are novel, counted in <unknown>
+    const tuned = await train('dt-tuned.json', ['--vocabulary', 'normal', '--mil-rounds', '1', '--hyper', 'maxDepth=2']);
+    expect(tuned.features.vocabulary).not.toContain('execve');
+    expect(tuned.features.vocabulary).toContain('<unknown>');
+    expect(tuned.classifier.hyper.maxDepth).toBe(2);
+    const bad = await runCli(['train', '--data', dir, '--model', 'dt', '--window', '40', '--hyper', 'depth=2', '--out', path.join(dir, 'x.json'), '--quiet']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/hyper-parameter "depth" is not known to/);
+  });
+
   it('with --bag, writes the copies as one soft vote that serve and score read like any window model', async () => {
     const out = path.join(dir, 'rf-bag.json');
     const train = await runCli(['train', '--data', dir, '--model', 'rf', '--window', '40', '--stride', '8', '--ngram', '1', '--bag', '3', '--out', out, '--quiet']);
