@@ -7,6 +7,7 @@ import type { ProfileKind } from '../detectors/normal-profile.js';
 import { runOnlineProtocol, type OnlineResult } from '../evaluation/online.js';
 import { perGroupTable } from '../evaluation/recording-figures.js';
 import { alignTable } from '../evaluation/report.js';
+import type { TraceFormatName } from '../traces/trace-format.js';
 import { createProgress } from './progress.js';
 import { alertRuleFit, windowTrainingOptions, type WindowFlags } from './window-flags.js';
 
@@ -16,6 +17,7 @@ export interface OnlineFlags extends WindowFlags {
   window: number;
   split: 'study' | 'group-out';
   flush: boolean;
+  format?: TraceFormatName;
   listErrors: boolean;
   seed: number;
   json: boolean;
@@ -33,6 +35,7 @@ export async function evaluateOnline(dataset: Dataset, flags: OnlineFlags, featu
     detectors: flags.detectors.map((item) => item.split('+').map((d) => trainer(d as ProfileKind | ClassifierKind))),
     split: flags.split,
     keepArgs: features.tokens.args,
+    ...(flags.format === undefined ? {} : { format: flags.format }),
     ...rule,
     onProgress: (done, total, note) => progress.update(done, total, note),
   });

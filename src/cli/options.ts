@@ -1,4 +1,5 @@
-import { InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { SidecarError } from '../errors.js';
 import type { FeatureOptions } from '../features/extract.js';
 import type { ClassifierKind, Json } from '../models/classifier.js';
 import type { Normalisation, Scaling } from '../features/feature-spec.js';
@@ -90,4 +91,16 @@ export function collectHyper(value: string, previous: Record<string, Json>): Rec
     parsed = raw;
   }
   return { ...previous, [value.slice(0, eq)]: parsed };
+}
+
+/**
+ * Refuses flags given on the command line (defaults do not count) that the command, as asked,
+ * would not use, rather than let it run without them.
+ * @param names the flags' attribute names (`alertShare` for `--alert-share`)
+ * @param why ends the message: `do not apply ${why}`
+ * @throws SidecarError FML_ERR_USAGE naming every such flag
+ */
+export function refuseUnused(command: Command, names: readonly string[], why: string): void {
+  const given = command.options.filter((o) => names.includes(o.attributeName()) && command.getOptionValueSource(o.attributeName()) === 'cli').map((o) => o.long ?? o.flags);
+  if (given.length > 0) throw new SidecarError('FML_ERR_USAGE', `${given.join(', ')} ${given.length === 1 ? 'does' : 'do'} not apply ${why}`);
 }

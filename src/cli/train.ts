@@ -14,9 +14,9 @@ import { MODEL_FILE_FORMAT, MODEL_FILE_VERSION, saveModelFile, type ModelFile, t
 import { trainOnCounts } from '../models/train.js';
 import type { TraceFormatName } from '../traces/trace-format.js';
 import { addFeatureFlags } from './feature-flags.js';
-import { addWindowFlags, alertRuleFit, windowTrainingOptions, type WindowFlags } from './window-flags.js';
+import { CLASSIFIER_WINDOW_FLAGS, WINDOW_FLAGS, addWindowFlags, alertRuleFit, windowTrainingOptions, type WindowFlags } from './window-flags.js';
 import type { FeatureFlags } from './options.js';
-import { collectHyper, parseChoice, parseFormat, parseInteger, thresholdOption, toFeatureOptions } from './options.js';
+import { collectHyper, parseChoice, parseFormat, parseInteger, refuseUnused, thresholdOption, toFeatureOptions } from './options.js';
 import type { Json } from '../models/classifier.js';
 import { createProgress } from './progress.js';
 import { packageVersions } from './versions.js';
@@ -49,10 +49,18 @@ export function trainCommand(): Command {
     .option('-q, --quiet', 'no progress output', false);
   addWindowFlags(command);
   addFeatureFlags(command);
-  return command.action(async (flags: TrainFlags) => {
-    // Normal-profile detectors only ever score windows (of their own length).
+  return command.action(async (flags: TrainFlags, self: Command) => {
     const kind = flags.model;
-    if (flags.window !== undefined || isProfileKind(kind)) return trainWindowModel(flags);
+    // Normal-profile detectors only ever score windows (of their own length).
+    if (isProfileKind(kind)) {
+      refuseUnused(self, ['window', 'threshold', 'hyper', ...CLASSIFIER_WINDOW_FLAGS], 'to a normal-profile detector: it has its own window, learns from normal recordings alone and sets its threshold with --alert-share');
+      return trainWindowModel(flags);
+    }
+    if (flags.window !== undefined) {
+      refuseUnused(self, ['threshold'], 'to a window model: its alert threshold comes from --alert-share');
+      return trainWindowModel(flags);
+    }
+    refuseUnused(self, WINDOW_FLAGS, 'to a per-recording model: add --window <calls> to train one over windows');
     const dataset = await loadDataset(flags.data, flags.manifest === undefined ? {} : { manifest: flags.manifest });
     const features = toFeatureOptions(flags, kind);
     const progress = createProgress('train', { quiet: flags.quiet });
@@ -97,7 +105,7 @@ async function trainWindowModel(flags: TrainFlags): Promise<void> {
   const progress = createProgress('train', { quiet: flags.quiet });
   const replays = [];
   for (const [i, r] of dataset.recordings.entries()) {
-    replays.push(await readReplay(r.path, r.id, r.label, flags.args));
+    replays.push(await readReplay(r.path, r.id, r.label, { keepArgs: flags.args, ...(flags.format === undefined ? {} : { format: flags.format }) }));
     progress.update(i + 1, dataset.recordings.length, `reading ${r.id}`);
   }
   const trainer = isProfileKind(flags.model) ? profileTrainer(flags.model) : supervisedTrainer(flags.model, windowTrainingOptions(flags, windowSize, toFeatureOptions(flags), flags.hyper));

@@ -25,6 +25,11 @@ export interface WindowFlags {
   thresholdFolds: number;
 }
 
+/** The flags only classifiers over windows use (not normal-profile detectors). */
+export const CLASSIFIER_WINDOW_FLAGS = ['witnessShare', 'milRounds', 'vocabulary', 'bag'] as const satisfies readonly (keyof WindowFlags)[];
+/** Every window-model flag (a per-recording model uses none). */
+export const WINDOW_FLAGS = ['stride', ...CLASSIFIER_WINDOW_FLAGS, 'k', 'n', 'thresholdRepeats', 'thresholdFolds', 'alertShare'] as const satisfies readonly (keyof WindowFlags)[];
+
 /** Adds the window-model flags; `scope` opens each help text (`online: ` for evaluate). */
 export function addWindowFlags(command: Command, scope = ''): Command {
   const classifiers = `${scope}classifiers over windows:`;

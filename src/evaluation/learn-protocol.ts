@@ -181,7 +181,7 @@ async function secondOpinions(dataset: Dataset, folds: readonly LearnFold[], opt
   const models: LoadedWindowModel[] = [];
   for (const fold of folds) {
     const train = [];
-    for (const r of fold.train) train.push(await readReplay(r.path, r.id, r.label, second.keepArgs));
+    for (const r of fold.train) train.push(await readReplay(r.path, r.id, r.label, { keepArgs: second.keepArgs ?? false }));
     const { detector, rule } = await fitWithRule(
       second.trainer,
       train,

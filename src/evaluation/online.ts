@@ -4,6 +4,7 @@ import type { ProfileContribution } from '../detectors/normal-profile.js';
 import { assignFolds } from '../models/threshold.js';
 import { SEED_STEP } from '../util/random.js';
 import { median } from '../util/stats.js';
+import type { TraceFormatName } from '../traces/trace-format.js';
 import { ONLINE_DEFAULTS } from './online-defaults.js';
 import { recordingFigures, type FlaggedRecording, type RecordingFigures } from './recording-figures.js';
 import { protocolFolds } from './protocols.js';
@@ -17,6 +18,8 @@ export interface OnlineOptions {
   split: 'study' | 'group-out';
   /** Read each recording's argument tokens, for classifiers with `--args` features. @default false */
   keepArgs?: boolean;
+  /** Read every recording as this trace format instead of detecting it. */
+  format?: TraceFormatName;
   /** Score every this many calls. @default 25 */
   strideCalls: number;
   /** k of n windows above threshold raise an alert. @default 1 of 1 */
@@ -103,7 +106,7 @@ export async function runOnlineProtocol(dataset: Dataset, options: OnlineOptions
   const replays = new Map<string, Replay>();
   let read = 0;
   for (const recording of dataset.recordings) {
-    replays.set(recording.id, await readReplay(recording.path, recording.id, recording.label, options.keepArgs));
+    replays.set(recording.id, await readReplay(recording.path, recording.id, recording.label, { keepArgs: options.keepArgs ?? false, ...(options.format === undefined ? {} : { format: options.format }) }));
     options.onProgress?.(++read, dataset.recordings.length, `reading ${recording.id}`);
   }
   const folds = await protocolFolds(options.split, dataset, options.seed, []);

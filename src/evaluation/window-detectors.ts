@@ -10,7 +10,7 @@ import type { Classifier, ClassifierKind, Json } from '../models/classifier.js';
 import { getClassifierSpec } from '../models/index.js';
 import { averageOf } from '../models/vote.js';
 import { SidecarError } from '../errors.js';
-import { readTraceFile } from '../traces/read-trace.js';
+import { readTraceFile, type ReadTraceOptions } from '../traces/read-trace.js';
 import type { SyscallEvent } from '../traces/syscall-event.js';
 import { SEED_STEP } from '../util/random.js';
 import { createBagWindow } from '../windows/bag-window.js';
@@ -36,9 +36,10 @@ export interface DetectorTrainer {
 /**
  * Reads a trace file into a replay: its syscalls as ids, with thread ids where the recorder gives
  * them, and with `keepArgs` the argument token of each call that has one (the token, not the
- * arguments: a few distinct strings instead of one per call).
+ * arguments: a few distinct strings instead of one per call). `format` skips detection.
  */
-export async function readReplay(path: string, id: string, label: 0 | 1, keepArgs = false): Promise<Replay> {
+export async function readReplay(path: string, id: string, label: 0 | 1, options: ReadTraceOptions = {}): Promise<Replay> {
+  const keepArgs = options.keepArgs ?? false;
   const calls: number[] = [];
   const tids: number[] = [];
   const argTokens = new Map<number, string>();
@@ -58,7 +59,7 @@ export async function readReplay(path: string, id: string, label: 0 | 1, keepArg
       calls.push(callId(e.name));
       tids.push(e.tid ?? -1);
     },
-    { keepArgs },
+    options,
   );
   return { id, label, calls: Int32Array.from(calls), tids: Int32Array.from(tids), ...(keepArgs ? { argTokens } : {}) };
 }

@@ -86,5 +86,9 @@ describe('evaluate --protocol online flags', () => {
     const badHyper = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--split', 'group-out', '--detectors', 'dt', '--window', '40', '--hyper', 'dt.depth=3', '--quiet']);
     expect(badHyper.code).not.toBe(0);
     expect(badHyper.stderr).toMatch(/hyper-parameter "depth" is not known to/);
+    // --format reaches the replays: the toy runs (a call name per line) do not read as strace
+    const strace = await runCli(['evaluate', '--data', dir, '--protocol', 'online', '--split', 'group-out', '--detectors', 'stide', '--format', 'strace', '--quiet']);
+    expect(strace.code).not.toBe(0);
+    expect(strace.stderr).toMatch(/FML_ERR_TRACE_EMPTY: .* read as a strace trace/);
   });
 });

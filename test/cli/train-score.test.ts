@@ -184,6 +184,24 @@ describe('train --window then score: window models for serve', () => {
     expect(bad.stderr).toMatch(/hyper-parameter "depth" is not known to/);
   });
 
+  it('refuses flags the model would not use, and reads window models in the --format asked', async () => {
+    const out = path.join(dir, 'unused.json');
+    const train = (args: string[]) => runCli(['train', '--data', dir, ...args, '--out', out, '--quiet']);
+    const perRecording = await train(['--model', 'dt', '--k', '2', '--n', '3']);
+    expect(perRecording.code).toBe(2);
+    expect(perRecording.stderr).toMatch(/--k, --n do not apply to a per-recording model: add --window/);
+    const window = await train(['--model', 'dt', '--window', '40', '--threshold', '0.9']);
+    expect(window.code).toBe(2);
+    expect(window.stderr).toMatch(/--threshold does not apply to a window model: its alert threshold comes from --alert-share/);
+    const profile = await train(['--model', 'stide', '--hyper', 'x=1', '--bag', '3']);
+    expect(profile.code).toBe(2);
+    expect(profile.stderr).toMatch(/--hyper, --bag do not apply to a normal-profile detector/);
+    // the toy runs are one call name per line: forced to read them as strace, nothing parses
+    const strace = await train(['--model', 'dt', '--window', '40', '--stride', '8', '--format', 'strace']);
+    expect(strace.code).not.toBe(0);
+    expect(strace.stderr).toMatch(/FML_ERR_TRACE_EMPTY: .* read as a strace trace/);
+  });
+
   it('with --bag, writes the copies as one soft vote that serve and score read like any window model', async () => {
     const out = path.join(dir, 'rf-bag.json');
     const train = await runCli(['train', '--data', dir, '--model', 'rf', '--window', '40', '--stride', '8', '--ngram', '1', '--bag', '3', '--out', out, '--quiet']);
