@@ -64,8 +64,8 @@ export function toFeatureOptions(flags: FeatureFlags, kind?: ClassifierKind): Fe
 }
 
 /** `--threshold auto|<p>`: a fixed P(attack) cut, or one chosen on out-of-fold training scores. */
-export function thresholdOption(): Option {
-  return new Option('--threshold <auto|p>', 'decision threshold on P(attack): a number in [0, 1], or auto (maximise out-of-fold F1 on training data)')
+export function thresholdOption(scope = ''): Option {
+  return new Option('--threshold <auto|p>', `${scope}decision threshold on P(attack): a number in [0, 1], or auto (maximise out-of-fold F1 on training data)`)
     .argParser((value: string): number | 'auto' => {
       if (value === 'auto') return 'auto';
       const p = Number(value);

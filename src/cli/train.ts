@@ -6,6 +6,7 @@ import { countRecordings } from '../evaluation/protocols.js';
 import { isProfileKind } from '../detectors/index.js';
 import { PROFILE_KINDS, type ProfileKind } from '../detectors/normal-profile.js';
 import { fitWithRule } from '../evaluation/online.js';
+import { ONLINE_DEFAULTS } from '../evaluation/online-defaults.js';
 import { profileTrainer, readReplay, supervisedTrainer } from '../evaluation/window-detectors.js';
 import { CLASSIFIER_KINDS, type ClassifierKind } from '../models/classifier.js';
 import { saveWindowModelFile, windowModelFile } from '../models/window-model-file.js';
@@ -46,6 +47,7 @@ export function trainCommand(): Command {
     .addOption(thresholdOption())
     .addOption(new Option('--format <name>', 'trace format (default: detected per file)').argParser(parseFormat))
     .addOption(new Option('--window <calls>', 'train a window model for `serve`: calls per window of a classifier (normal-profile detectors have their own window)').argParser(parseInteger(2)))
+    .addOption(new Option('--stride <calls>', 'window models: score (and cut training windows) every this many calls').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.strideCalls))
     .option('-q, --quiet', 'no progress output', false);
   addWindowFlags(command);
   addFeatureFlags(command);

@@ -30,18 +30,17 @@ export const CLASSIFIER_WINDOW_FLAGS = ['witnessShare', 'milRounds', 'vocabulary
 /** Every window-model flag (a per-recording model uses none). */
 export const WINDOW_FLAGS = ['stride', ...CLASSIFIER_WINDOW_FLAGS, 'k', 'n', 'thresholdRepeats', 'thresholdFolds', 'alertShare'] as const satisfies readonly (keyof WindowFlags)[];
 
-/** Adds the window-model flags; `scope` opens each help text (`online: ` for evaluate). */
-export function addWindowFlags(command: Command, scope = ''): Command {
+/** Adds the window-model flags but --stride (which more protocols read); `scope` opens each help text, `ruleScope` that of --k and --n. */
+export function addWindowFlags(command: Command, scope = '', ruleScope = scope): Command {
   const classifiers = `${scope}classifiers over windows:`;
   const models = `${scope}window models:`;
   return command
-    .addOption(new Option('--stride <calls>', `${models} score (and cut training windows) every this many calls`).argParser(parseInteger(1)).default(ONLINE_DEFAULTS.strideCalls))
     .addOption(new Option('--witness-share <share>', `${classifiers} share of each attack recording's top-scored windows kept as positives in later training rounds`).argParser(parseWitnessShare).default(ONLINE_DEFAULTS.witnessShare))
     .addOption(new Option('--mil-rounds <n>', `${classifiers} training rounds (1 = every window takes its recording label; each later round re-selects witnesses)`).argParser(parseInteger(1)).default(ONLINE_DEFAULTS.rounds))
     .addOption(new Option('--vocabulary <source>', `${classifiers} tokens from normal training recordings only (the <unknown> slot then counts novel calls and pairs), normal-ngrams (calls from all recordings, pairs from normal ones), or all`).argParser(parseChoice(VOCABULARY_SOURCES)).default(ONLINE_DEFAULTS.vocabulary))
     .addOption(new Option('--bag <copies>', `${classifiers} average this many copies, trained from different seeds (steadier thresholds, that many times the cost)`).argParser(parseInteger(1)).default(ONLINE_DEFAULTS.bag))
-    .addOption(new Option('--k <windows>', `${models} alert when k of the last n windows reach the threshold`).argParser(parseInteger(1)).default(ONLINE_DEFAULTS.k))
-    .addOption(new Option('--n <windows>', `${models} see --k`).argParser(parseInteger(1)).default(ONLINE_DEFAULTS.n))
+    .addOption(new Option('--k <windows>', `${ruleScope}window models: alert when k of the last n windows reach the threshold`).argParser(parseInteger(1)).default(ONLINE_DEFAULTS.k))
+    .addOption(new Option('--n <windows>', `${ruleScope}window models: see --k`).argParser(parseInteger(1)).default(ONLINE_DEFAULTS.n))
     .addOption(new Option('--threshold-repeats <draws>', `${models} draws of the inner folds that set the alert threshold (each held-out normal recording at its median level)`).argParser(parseInteger(1)).default(ONLINE_DEFAULTS.thresholdRepeats))
     .addOption(new Option('--threshold-folds <folds>', `${models} inner folds of each draw (each held-out normal recording scored by a model trained on the other folds)`).argParser(parseInteger(2)).default(ONLINE_DEFAULTS.thresholdFolds))
     .addOption(new Option('--alert-share <share>', `${models} share of held-out normal training recordings allowed to alert when setting the threshold`).argParser(parseShare).default(ONLINE_DEFAULTS.alertShare));

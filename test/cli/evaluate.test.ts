@@ -50,3 +50,28 @@ describe.skipIf(!HAS_SHARED_DATA)('evaluate on the study data', () => {
     expect(r.stdout).toMatch(/SGD \(linear\) \(sgd\) .* 56\.34 /);
   });
 });
+
+describe('evaluate refuses flags its protocol would not read', () => {
+  // Every case fails before any data set is read, so the folder need not exist.
+  const refused = async (args: string[]): Promise<string> => {
+    const r = await runCli(['evaluate', ...args, '--quiet']);
+    expect(r.code, r.stdout).toBe(2);
+    return r.stderr;
+  };
+
+  it('names the flags and the protocol', async () => {
+    expect(await refused(['--data', 'nowhere', '--protocol', 'study', '--k', '2', '--n', '3'])).toMatch(/FML_ERR_USAGE: --k, --n do not apply to --protocol study/);
+    expect(await refused(['--data', 'nowhere', '--protocol', 'online', '--models', 'ab', '--threshold', '0.9'])).toMatch(/--models, --threshold do not apply to --protocol online/);
+    expect(await refused(['--data', 'nowhere', '--protocol', 'cv', '--list-errors'])).toMatch(/--list-errors does not apply to --protocol cv/);
+    expect(await refused(['--protocol', 'cross', '--data', 'nowhere', '--train', 'a', '--test', 'b'])).toMatch(/--data does not apply to --protocol cross/);
+  });
+
+  it('learn takes window flags only for a second opinion it trains', async () => {
+    expect(await refused(['--data', 'nowhere', '--protocol', 'learn', '--detectors', 'novelty', '--bag', '2'])).toMatch(/--bag does not apply to --protocol learn without a --second-opinion classifier to train/);
+    expect(await refused(['--data', 'nowhere', '--protocol', 'learn', '--detectors', 'novelty', '--second-opinion', 'model.json', '--window', '100'])).toMatch(/--window does not apply to --protocol learn without/);
+    // with a classifier to train, the same flag passes the check and the missing folder is what stops it
+    const r = await runCli(['evaluate', '--data', 'nowhere', '--protocol', 'learn', '--detectors', 'novelty', '--second-opinion', 'xgb', '--bag', '2', '--quiet']);
+    expect(r.stderr).not.toMatch(/do not apply|does not apply/);
+    expect(r.code).not.toBe(0);
+  });
+});
