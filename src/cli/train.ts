@@ -44,7 +44,7 @@ export function trainCommand(): Command {
     .requiredOption('--out <file>', 'model file to write (JSON)')
     .addOption(new Option('--seed <n>', 'seed for every random draw').argParser(parseInteger(0)).default(42))
     .option('--hyper <key=value>', 'override a hyper-parameter of the classifier (repeatable), e.g. nEstimators=300', collectHyper, {})
-    .addOption(thresholdOption())
+    .addOption(thresholdOption('per-recording models: '))
     .addOption(new Option('--format <name>', 'trace format (default: detected per file)').argParser(parseFormat))
     .addOption(new Option('--window <calls>', 'train a window model for `serve`: calls per window of a classifier (normal-profile detectors have their own window)').argParser(parseInteger(2)))
     .addOption(new Option('--stride <calls>', 'window models: score (and cut training windows) every this many calls').argParser(parseInteger(1)).default(ONLINE_DEFAULTS.strideCalls))
