@@ -10,6 +10,7 @@ import { isClassifierKind } from '../models/index.js';
 import { loadWindowModelFile } from '../models/window-model-file.js';
 import { perGroupTable } from '../evaluation/recording-figures.js';
 import { alignTable } from '../evaluation/report.js';
+import type { TraceFormatName } from '../traces/trace-format.js';
 import { createProgress } from './progress.js';
 import { windowTrainingOptions, type WindowFlags } from './window-flags.js';
 
@@ -18,6 +19,7 @@ interface LearnFlags extends WindowFlags {
   secondOpinion?: string;
   window: number;
   split: LearnSplit;
+  format?: TraceFormatName;
   seed: number;
   json: boolean;
   quiet: boolean;
@@ -37,6 +39,7 @@ export async function evaluateLearn(dataset: Dataset, flags: LearnFlags, feature
     ...(flags.secondOpinion === undefined ? {} : { secondOpinion: await secondOpinion(flags.secondOpinion, flags, features, hyper) }),
     split: flags.split,
     seed: flags.seed,
+    ...(flags.format === undefined ? {} : { format: flags.format }),
     ...(flags.also === undefined ? {} : { also: await loadDataset(flags.also) }),
     onProgress: (d, t, note) => progress.update(d, t, note),
   });

@@ -55,7 +55,7 @@ const WINDOWED: readonly EvaluateProtocol[] = ['online', 'learn'];
 const FLAG_PROTOCOLS: Readonly<Record<string, readonly EvaluateProtocol[]>> = {
   data: [...PER_RECORDING, ...WINDOWED],
   manifest: [...PER_RECORDING, ...WINDOWED],
-  format: [...PER_RECORDING, 'online'],
+  format: [...PER_RECORDING, ...WINDOWED],
   models: [...PER_RECORDING, 'cross'],
   hyper: [...PER_RECORDING, ...WINDOWED],
   threshold: PER_RECORDING,
@@ -94,7 +94,7 @@ export function evaluateCommand(): Command {
     .addOption(thresholdOption('study, holdout, group-out and cv: '))
     .option('--json', 'print one JSON object with a results array', false)
     .option('--roc <file.svg>', 'study, holdout, group-out and cv: write ROC curves (attack positive) as SVG')
-    .addOption(new Option('--format <name>', 'every protocol but cross and learn: trace format (default: detected per file)').argParser(parseFormat))
+    .addOption(new Option('--format <name>', 'every protocol but cross: trace format (default: detected per file)').argParser(parseFormat))
     .option('-q, --quiet', 'no progress output', false)
     .option('--also <dir>', 'learn: a second data set learned side by side as a workload of its own (seeded 50/50 split; study split only)')
     .addOption(new Option('--second-opinion <kind|file>', "learn: a classifier over windows (xgb, rf, …) trained on each fold's training recordings (with the online flags: --window, --stride, --bag, …, --hyper xgb.key=value), or a window model file, scoring beside the learned profile as serve --learn does with its --model; default none"))

@@ -15,6 +15,7 @@ import { DEFAULT_MODEL_PATH, DEFAULT_POLICIES_PATH } from '../sidecar/config.js'
 import { SidecarMetrics } from '../sidecar/metrics.js';
 import { Pipeline } from '../sidecar/pipeline.js';
 import { readTraceFile } from '../traces/read-trace.js';
+import type { TraceFormatName } from '../traces/trace-format.js';
 import { recordingFigures, type FlaggedRecording, type RecordingFigures } from './recording-figures.js';
 import { protocolFolds } from './protocols.js';
 import { createRandom, SEED_STEP, shuffleInPlace } from '../util/random.js';
@@ -50,6 +51,8 @@ export interface LearnProtocolOptions {
    */
   also?: Dataset;
   learning?: Partial<LearningOptions>;
+  /** Read every recording as this trace format instead of detecting it. */
+  format?: TraceFormatName;
   onProgress?: (done: number, total: number, note: string) => void;
 }
 
@@ -149,9 +152,9 @@ export async function runLearnProtocol(dataset: Dataset, options: LearnProtocolO
       };
       const pipeline = new Pipeline({ model, learning: registry, policies: () => engine, sink, metrics });
       // As serve keeps the feed's arguments for a model that reads them.
-      const keepArgs = pipeline.needsArgs;
+      const read = { keepArgs: pipeline.needsArgs, ...(options.format === undefined ? {} : { format: options.format }) };
       const stream = (app: LearnedApp, r: Recording, container: string): Promise<unknown> =>
-        readTraceFile(r.path, (e) => pipeline.onEvent({ ...e, containerId: `${app.image}/${container}`, containerImage: app.image }), { keepArgs });
+        readTraceFile(r.path, (e) => pipeline.onEvent({ ...e, containerId: `${app.image}/${container}`, containerImage: app.image }), read);
       // What every workload learns from, interleaved: they learn side by side.
       const training = apps.map((app) => app.folds[f].learn);
       for (let i = 0; i < Math.max(...training.map((t) => t.length)); i++) {
@@ -181,7 +184,7 @@ async function secondOpinions(dataset: Dataset, folds: readonly LearnFold[], opt
   const models: LoadedWindowModel[] = [];
   for (const fold of folds) {
     const train = [];
-    for (const r of fold.train) train.push(await readReplay(r.path, r.id, r.label, { keepArgs: second.keepArgs ?? false }));
+    for (const r of fold.train) train.push(await readReplay(r.path, r.id, r.label, { keepArgs: second.keepArgs ?? false, ...(options.format === undefined ? {} : { format: options.format }) }));
     const { detector, rule } = await fitWithRule(
       second.trainer,
       train,

@@ -126,6 +126,10 @@ describe('evaluate --protocol learn', () => {
     const badHyper = await runCli(['evaluate', '--data', dir, '--protocol', 'learn', '--split', 'group-out', '--detectors', 'novelty', '--second-opinion', 'dt', '--window', '40', '--hyper', 'dt.depth=2', '-q']);
     expect(badHyper.code).not.toBe(0);
     expect(badHyper.stderr).toMatch(/hyper-parameter "depth" is not known to/);
+    // --format reaches the replayed recordings: these runs do not read as strace
+    const strace = await runCli(['evaluate', '--data', dir, '--protocol', 'learn', '--split', 'group-out', '--detectors', 'novelty', '--format', 'strace', '-q']);
+    expect(strace.code).not.toBe(0);
+    expect(strace.stderr).toMatch(/FML_ERR_TRACE_EMPTY: .* read as a strace trace/);
   });
 
   it('takes normal-profile detectors only', async () => {
