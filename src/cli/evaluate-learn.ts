@@ -39,7 +39,7 @@ export async function evaluateLearn(dataset: Dataset, flags: LearnFlags, feature
     ...(flags.secondOpinion === undefined ? {} : { secondOpinion: await secondOpinion(flags.secondOpinion, flags, features, hyper) }),
     split: flags.split,
     seed: flags.seed,
-    ...(flags.format === undefined ? {} : { format: flags.format }),
+    format: flags.format,
     ...(flags.also === undefined ? {} : { also: await loadDataset(flags.also) }),
     onProgress: (d, t, note) => progress.update(d, t, note),
   });

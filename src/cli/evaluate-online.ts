@@ -34,8 +34,7 @@ export async function evaluateOnline(dataset: Dataset, flags: OnlineFlags, featu
     // Parsed and checked by the evaluate command: known kinds, alone or joined by +.
     detectors: flags.detectors.map((item) => item.split('+').map((d) => trainer(d as ProfileKind | ClassifierKind))),
     split: flags.split,
-    keepArgs: features.tokens.args,
-    ...(flags.format === undefined ? {} : { format: flags.format }),
+    read: { keepArgs: features.tokens.args, format: flags.format },
     ...rule,
     onProgress: (done, total, note) => progress.update(done, total, note),
   });

@@ -81,7 +81,7 @@ export async function replayFiles(files: readonly string[], sender: FeedSender, 
   };
   for (const file of files) {
     const defaults = { containerId: flags.container ?? containerIdFromFile(file), ...(flags.image === undefined ? {} : { containerImage: flags.image }) };
-    const trace = readTrace(file, { keepArgs: flags.args === true, ...(flags.format === undefined ? {} : { format: flags.format }) });
+    const trace = readTrace(file, { keepArgs: flags.args === true, format: flags.format });
     for await (const event of trace) {
       batch += `${encodeFeedLine(event, defaults)}\n`;
       if (++inBatch >= batchLines) await flush();

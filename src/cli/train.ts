@@ -107,7 +107,7 @@ async function trainWindowModel(flags: TrainFlags): Promise<void> {
   const progress = createProgress('train', { quiet: flags.quiet });
   const replays = [];
   for (const [i, r] of dataset.recordings.entries()) {
-    replays.push(await readReplay(r.path, r.id, r.label, { keepArgs: flags.args, ...(flags.format === undefined ? {} : { format: flags.format }) }));
+    replays.push(await readReplay(r.path, r.id, r.label, { keepArgs: flags.args, format: flags.format }));
     progress.update(i + 1, dataset.recordings.length, `reading ${r.id}`);
   }
   const trainer = isProfileKind(flags.model) ? profileTrainer(flags.model) : supervisedTrainer(flags.model, windowTrainingOptions(flags, windowSize, toFeatureOptions(flags), flags.hyper));

@@ -52,7 +52,7 @@ export interface LearnProtocolOptions {
   also?: Dataset;
   learning?: Partial<LearningOptions>;
   /** Read every recording as this trace format instead of detecting it. */
-  format?: TraceFormatName;
+  format?: TraceFormatName | undefined;
   onProgress?: (done: number, total: number, note: string) => void;
 }
 
@@ -152,9 +152,8 @@ export async function runLearnProtocol(dataset: Dataset, options: LearnProtocolO
       };
       const pipeline = new Pipeline({ model, learning: registry, policies: () => engine, sink, metrics });
       // As serve keeps the feed's arguments for a model that reads them.
-      const read = { keepArgs: pipeline.needsArgs, ...(options.format === undefined ? {} : { format: options.format }) };
       const stream = (app: LearnedApp, r: Recording, container: string): Promise<unknown> =>
-        readTraceFile(r.path, (e) => pipeline.onEvent({ ...e, containerId: `${app.image}/${container}`, containerImage: app.image }), read);
+        readTraceFile(r.path, (e) => pipeline.onEvent({ ...e, containerId: `${app.image}/${container}`, containerImage: app.image }), { keepArgs: pipeline.needsArgs, format: options.format });
       // What every workload learns from, interleaved: they learn side by side.
       const training = apps.map((app) => app.folds[f].learn);
       for (let i = 0; i < Math.max(...training.map((t) => t.length)); i++) {
@@ -184,7 +183,7 @@ async function secondOpinions(dataset: Dataset, folds: readonly LearnFold[], opt
   const models: LoadedWindowModel[] = [];
   for (const fold of folds) {
     const train = [];
-    for (const r of fold.train) train.push(await readReplay(r.path, r.id, r.label, { keepArgs: second.keepArgs ?? false, ...(options.format === undefined ? {} : { format: options.format }) }));
+    for (const r of fold.train) train.push(await readReplay(r.path, r.id, r.label, { keepArgs: second.keepArgs, format: options.format }));
     const { detector, rule } = await fitWithRule(
       second.trainer,
       train,

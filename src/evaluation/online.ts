@@ -4,7 +4,7 @@ import type { ProfileContribution } from '../detectors/normal-profile.js';
 import { assignFolds } from '../models/threshold.js';
 import { SEED_STEP } from '../util/random.js';
 import { median } from '../util/stats.js';
-import type { TraceFormatName } from '../traces/trace-format.js';
+import type { ReadTraceOptions } from '../traces/read-trace.js';
 import { ONLINE_DEFAULTS } from './online-defaults.js';
 import { recordingFigures, type FlaggedRecording, type RecordingFigures } from './recording-figures.js';
 import { protocolFolds } from './protocols.js';
@@ -16,10 +16,8 @@ export interface OnlineOptions {
   /** Each entry is evaluated on its own; an entry of several trainers alerts when any of them would (`fitAny`). */
   detectors: readonly (readonly DetectorTrainer[])[];
   split: 'study' | 'group-out';
-  /** Read each recording's argument tokens, for classifiers with `--args` features. @default false */
-  keepArgs?: boolean;
-  /** Read every recording as this trace format instead of detecting it. */
-  format?: TraceFormatName;
+  /** How recordings are read: `keepArgs` for classifiers with `--args` features, a forced `format`. */
+  read?: ReadTraceOptions;
   /** Score every this many calls. @default 25 */
   strideCalls: number;
   /** k of n windows above threshold raise an alert. @default 1 of 1 */
@@ -106,7 +104,7 @@ export async function runOnlineProtocol(dataset: Dataset, options: OnlineOptions
   const replays = new Map<string, Replay>();
   let read = 0;
   for (const recording of dataset.recordings) {
-    replays.set(recording.id, await readReplay(recording.path, recording.id, recording.label, { keepArgs: options.keepArgs ?? false, ...(options.format === undefined ? {} : { format: options.format }) }));
+    replays.set(recording.id, await readReplay(recording.path, recording.id, recording.label, options.read));
     options.onProgress?.(++read, dataset.recordings.length, `reading ${recording.id}`);
   }
   const folds = await protocolFolds(options.split, dataset, options.seed, []);

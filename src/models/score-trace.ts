@@ -32,7 +32,7 @@ export interface TraceScore {
  */
 export async function scoreTraceFile(model: LoadedModel, file: string, options: { format?: TraceFormatName; top?: number } = {}): Promise<TraceScore> {
   const { features } = model.file;
-  const readOptions = { keepArgs: features.tokens.args, ...(options.format === undefined ? {} : { format: options.format }) };
+  const readOptions = { keepArgs: features.tokens.args, format: options.format };
   let best: Float64Array | undefined;
   let maxScore = 0;
   let windows = 0;
@@ -70,7 +70,7 @@ export async function scoreTraceFile(model: LoadedModel, file: string, options: 
 export async function scoreTraceWindows(model: LoadedWindowModel, file: string, options: { format?: TraceFormatName; top?: number } = {}): Promise<TraceScore> {
   const { window, alert: rule } = model.file;
   const body = model.file.detector;
-  const readOptions = { keepArgs: bodyNeedsArgs(body), ...(options.format === undefined ? {} : { format: options.format }) };
+  const readOptions = { keepArgs: bodyNeedsArgs(body), format: options.format };
   const top = options.top ?? 5;
   let windows = 0;
   let alerts = 0;

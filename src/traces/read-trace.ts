@@ -33,12 +33,12 @@ export interface TraceStats {
   skippedSamples: SkippedLine[];
 }
 
-/** Options for the readers. */
+/** Options for the readers; a field left undefined takes its default, so a flag not given can pass straight through. */
 export interface ReadTraceOptions {
   /** Skip detection and read the input as this format. */
-  format?: TraceFormatName;
+  format?: TraceFormatName | undefined;
   /** Keep each call's arguments in `SyscallEvent.args` (default false: faster, less memory). */
-  keepArgs?: boolean;
+  keepArgs?: boolean | undefined;
 }
 
 const MAX_SAMPLES = 20;
