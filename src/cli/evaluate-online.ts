@@ -61,6 +61,11 @@ export async function evaluateOnline(dataset: Dataset, flags: OnlineFlags, featu
     `protocol online, split ${flags.split}, attack positive, scored every ${flags.stride} calls, alert on ${flags.k} of ${flags.n} windows, ${flags.flush ? 'partial windows flushed at the end of recordings' : 'full windows only (no end-of-recording flush)'}\n`,
   );
   process.stdout.write(`${alignTable(table)}\n`);
+  for (const r of results.filter((x) => x.overBudgetFolds > 0)) {
+    process.stdout.write(
+      `${r.detector}: in ${r.overBudgetFolds} of ${r.thresholds.length} folds, held-out normal training recordings reached its highest score, so no threshold kept them within --alert-share ${flags.alertShare}\n`,
+    );
+  }
   if (flags.split === 'group-out') process.stdout.write(`per group, each held out in turn:\n${alignTable(perGroupTable(results))}\n`);
   if (flags.listErrors) process.stdout.write(`attack recordings missed and normal recordings alerting, peak level against threshold:\n${alignTable(errorTable(results))}\n`);
 }
@@ -95,6 +100,7 @@ function toJsonRow(r: OnlineResult): Record<string, unknown> {
     normals: r.normals,
     partialWindowAlerts: r.partialWindowAlerts,
     thresholds: r.thresholds,
+    overBudgetFolds: r.overBudgetFolds,
     firstAlerts: r.firstAlerts,
     groups: r.groups,
     recordings: r.recordings.map((o) => ({ ...o, label: o.label === 1 ? 'attack' : 'normal' })),

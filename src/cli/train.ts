@@ -5,7 +5,7 @@ import { loadDataset, type Recording } from '../datasets/dataset.js';
 import { countRecordings } from '../evaluation/protocols.js';
 import { isProfileKind } from '../detectors/index.js';
 import { PROFILE_KINDS, type ProfileKind } from '../detectors/normal-profile.js';
-import { fitWithRule } from '../evaluation/online.js';
+import { fitWithRule, overBudget } from '../evaluation/online.js';
 import { ONLINE_DEFAULTS } from '../evaluation/online-defaults.js';
 import { profileTrainer, readReplay, supervisedTrainer } from '../evaluation/window-detectors.js';
 import { CLASSIFIER_KINDS, type ClassifierKind } from '../models/classifier.js';
@@ -112,8 +112,14 @@ async function trainWindowModel(flags: TrainFlags): Promise<void> {
   }
   const trainer = isProfileKind(flags.model) ? profileTrainer(flags.model) : supervisedTrainer(flags.model, windowTrainingOptions(flags, windowSize, toFeatureOptions(flags), flags.hyper));
   progress.update(0, 1, `fitting ${trainer.name}`);
-  const { detector, rule } = await fitWithRule(trainer, replays, ruleFit);
+  const { detector, rule, heldOut } = await fitWithRule(trainer, replays, ruleFit);
   progress.stop();
+  if (overBudget(heldOut, flags.alertShare)) {
+    // Said, not refused: the model still alerts, and the user learns what it will cost.
+    process.stderr.write(
+      `warning: ${heldOut.alerting} of ${heldOut.normals} held-out normal recordings reach ${rule.threshold.toFixed(4)}, the highest score ${detector.name} gives, so no threshold keeps them within --alert-share ${flags.alertShare}: expect about ${Math.round((100 * heldOut.alerting) / heldOut.normals)}% of normal containers to alert (a detector with finer scores, such as xgb, or more normal recordings may hold the budget)\n`,
+    );
+  }
   await saveWindowModelFile(flags.out, windowModelFile(detector, rule, flags.stride, await trainingInfo(flags, dataset.recordings)));
   process.stdout.write(
     `wrote ${flags.out}: ${detector.name} over windows of ${detector.windowSize} calls every ${flags.stride}, alert at ${rule.threshold.toFixed(4)} on ${flags.k} of ${flags.n}, from ${replays.length} recordings\n`,

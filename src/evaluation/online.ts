@@ -71,6 +71,11 @@ export interface OnlineResult extends RecordingFigures {
    */
   partialWindowAlerts: number;
   thresholds: number[];
+  /**
+   * Folds whose held-out normal training recordings reached the detector's highest score (for a
+   * set, any member's) beyond `alertShare`: there no threshold could hold the budget.
+   */
+  overBudgetFolds: number;
   /** Per flagged recording: where its first alert fired and the tokens that drove it. */
   firstAlerts: { id: string; calls: number; top: ProfileContribution[] }[];
   /** Every tested recording, in test order, with how near it came to its fold's threshold. */
@@ -113,14 +118,16 @@ export async function runOnlineProtocol(dataset: Dataset, options: OnlineOptions
     const name = trainers.map((t) => t.name).join('+');
     const outcomes: Outcome[] = [];
     const thresholds: number[] = [];
+    let overBudgetFolds = 0;
     for (const [i, fold] of folds.entries()) {
       const train = fold.train.map((r) => replays.get(r.id)!);
-      const { detector, rule } = await fitAny(trainers, train, options);
+      const { detector, rule, overBudget } = await fitAny(trainers, train, options);
       thresholds.push(rule.threshold);
+      if (overBudget) overBudgetFolds++;
       for (const r of fold.test) outcomes.push({ ...replayAlerts(detector, rule, replays.get(r.id)!, options.strideCalls, options.flush ?? false), group: r.group });
       options.onProgress?.(i + 1, folds.length, `${name} fold ${i + 1}`);
     }
-    results.push(summarise(name, options.split, outcomes, thresholds));
+    results.push({ ...summarise(name, options.split, outcomes, thresholds), overBudgetFolds });
   }
   return results;
 }
@@ -133,8 +140,25 @@ export function ruleFitOptions(named: Pick<RuleFitOptions, 'strideCalls' | 'k' |
   return { cooldownWindows: DEFAULT_ALERT_RULE.cooldownWindows, margin: ONLINE_DEFAULTS.margin, flush: ONLINE_DEFAULTS.flush, ...named };
 }
 
+/** A detector with its rule, and how many held-out normal training recordings alert under it. */
+export interface FittedRule {
+  detector: WindowDetector;
+  rule: AlertRule;
+  /**
+   * Held-out normal recordings (`normals`) and those at or above the threshold (`alerting`).
+   * More than `alertShare` of them only happens when their level is the highest score the
+   * detector gives (1, e.g. a decision tree's pure leaf): no threshold keeps them quiet.
+   */
+  heldOut: { normals: number; alerting: number };
+}
+
+/** Whether more held-out normal recordings alert than `alertShare` allows (see `FittedRule.heldOut`). */
+export function overBudget(heldOut: FittedRule['heldOut'], alertShare: number): boolean {
+  return heldOut.alerting > alertShare * heldOut.normals;
+}
+
 /** Fits on all training recordings; the threshold comes from out-of-fold scores of the normal ones. */
-export async function fitWithRule(trainer: DetectorTrainer, train: readonly Replay[], options: RuleFitOptions): Promise<{ detector: WindowDetector; rule: AlertRule }> {
+export async function fitWithRule(trainer: DetectorTrainer, train: readonly Replay[], options: RuleFitOptions): Promise<FittedRule> {
   // Per training recording, its alerting level in each draw that held it out (normal ones only).
   const levels = new Map<number, number[]>();
   const foldCount = Math.max(2, Math.floor(options.thresholdFolds ?? ONLINE_DEFAULTS.thresholdFolds));
@@ -155,20 +179,26 @@ export async function fitWithRule(trainer: DetectorTrainer, train: readonly Repl
     }
   }
   const detector = await trainer.fit(train, options.seed);
-  const threshold = withMargin(quietThresholdOfLevels([...levels.values()].map(median), options.alertShare), options.margin);
-  return { detector, rule: { threshold, k: options.k, n: options.n, cooldownWindows: options.cooldownWindows } };
+  const heldOut = [...levels.values()].map(median);
+  const threshold = withMargin(quietThresholdOfLevels(heldOut, options.alertShare), options.margin);
+  return {
+    detector,
+    rule: { threshold, k: options.k, n: options.n, cooldownWindows: options.cooldownWindows },
+    heldOut: { normals: heldOut.length, alerting: heldOut.filter((level) => level >= threshold).length },
+  };
 }
 
 /**
  * Several detectors fitted each with its own rule (`fitWithRule`), alerting when any of them
  * would (`anyWindowDetector`): one trainer gives that detector and rule unchanged.
  */
-export async function fitAny(trainers: readonly DetectorTrainer[], train: readonly Replay[], options: RuleFitOptions): Promise<{ detector: WindowDetector; rule: AlertRule }> {
+export async function fitAny(trainers: readonly DetectorTrainer[], train: readonly Replay[], options: RuleFitOptions): Promise<{ detector: WindowDetector; rule: AlertRule; overBudget: boolean }> {
   const fitted = [];
   for (const trainer of trainers) fitted.push(await fitWithRule(trainer, train, options));
-  if (fitted.length === 1) return fitted[0];
+  const over = fitted.some((f) => overBudget(f.heldOut, options.alertShare));
+  if (fitted.length === 1) return { detector: fitted[0].detector, rule: fitted[0].rule, overBudget: over };
   const detector = anyWindowDetector(fitted.map((f) => ({ detector: f.detector, threshold: f.rule.threshold })));
-  return { detector, rule: { threshold: ANY_THRESHOLD, k: options.k, n: options.n, cooldownWindows: options.cooldownWindows } };
+  return { detector, rule: { threshold: ANY_THRESHOLD, k: options.k, n: options.n, cooldownWindows: options.cooldownWindows }, overBudget: over };
 }
 
 /**
@@ -222,7 +252,7 @@ function replayAlerts(detector: WindowDetector, rule: AlertRule, replay: Replay,
   return outcome;
 }
 
-function summarise(detector: string, split: 'study' | 'group-out', outcomes: readonly Outcome[], thresholds: number[]): OnlineResult {
+function summarise(detector: string, split: 'study' | 'group-out', outcomes: readonly Outcome[], thresholds: number[]): Omit<OnlineResult, 'overBudgetFolds'> {
   const normals = outcomes.filter((o) => o.label === 0);
   const normalCalls = normals.reduce((s, o) => s + o.calls, 0);
   const delays = outcomes.filter((o) => o.label === 1 && o.firstAlert !== null).map((o) => o.firstAlert as number);

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ONLINE_DEFAULTS } from '../../src/evaluation/online-defaults.js';
 import { runCli } from '../helpers/run-cli.js';
-import { writeShortAttackDataset } from '../helpers/toy-recordings.js';
-
-
+import { loops, writeShortAttackDataset, writeToyDataset, type ToyRecording } from '../helpers/toy-recordings.js';
 
 interface OnlineJson {
   settings: Record<string, unknown>;
@@ -63,6 +61,29 @@ describe('evaluate --protocol online flags', () => {
     expect(listed.stdout).not.toContain('normal alerting');
     const flushed = await runCli([...base, '--list-errors', '--flush']);
     expect(flushed.stdout).toMatch(/stide\s+none/);
+  });
+
+  it('says in which folds held-out normals reached the highest score, beyond --alert-share', async () => {
+    // Plugin a's first normal run also spawns a shell. Every fold that trains on it has a
+    // held-out normal recording at a decision tree's 1, which no threshold stays above.
+    const shell = ['clone', 'execve', 'wait4', 'read', 'write', 'close', 'accept4', 'read'];
+    const dir = await writeToyDataset(
+      ['a', 'b', 'c'].flatMap((g): ToyRecording[] =>
+        [1, 2].flatMap((run): ToyRecording[] => [
+          { label: 'normal', name: `${g}-${run}`, calls: [...loops(25 + run), ...(g === 'a' && run === 1 ? loops(6, shell) : [])] },
+          { label: 'exec', name: `${g}-${run}`, calls: [...loops(15 + run), ...loops(15, shell)] },
+        ]),
+      ),
+    );
+    const base = ['evaluate', '--data', dir, '--protocol', 'online', '--split', 'group-out', '--detectors', 'dt', '--window', '40', '--stride', '8', '--ngram', '1', '--quiet'];
+    const text = await runCli(base);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('dt-windows: in 2 of 3 folds, held-out normal training recordings reached its highest score, so no threshold kept them within --alert-share 0.05');
+    const json = JSON.parse((await runCli([...base, '--json'])).stdout) as { results: { overBudgetFolds: number; thresholds: number[] }[] };
+    expect(json.results[0].overBudgetFolds).toBe(2);
+    expect(json.results[0].thresholds.filter((t) => t === 1)).toHaveLength(2);
+    const loose = await runCli([...base, '--alert-share', '0.5']);
+    expect(loose.stdout).not.toContain('highest score');
   });
 
   it('passes the training knobs through and rejects bad ones', async () => {

@@ -162,6 +162,26 @@ describe('train --window then score: window models for serve', () => {
     expect(attack[0].top.map((t) => t.feature)).toEqual(expect.arrayContaining([expect.stringMatching(/execve|clone|wait4/)]));
   });
 
+  it('warns when held-out normal recordings reach the highest score, so no threshold holds --alert-share', async () => {
+    // One normal run also spawns a shell (a cron job, say): held out, it meets a tree whose
+    // shell leaf holds attack windows only, and scores 1 like the attacks.
+    const toy = await writeToyDataset([
+      ...[0, 1, 2, 3, 4, 5].map((run): ToyRecording => ({ label: 'normal', name: `app-${run}`, calls: [...loops(20 + run * 3, NORMAL), ...(run === 0 ? loops(6, ATTACK) : [])] })),
+      ...[0, 1, 2, 3, 4, 5].map((run): ToyRecording => ({ label: 'exec', name: `app-${run}`, calls: [...loops(20 + run * 3, NORMAL), ...loops(20 + run * 3, ATTACK)] })),
+    ]);
+    const args = ['train', '--data', toy, '--window', '40', '--stride', '8', '--ngram', '1', '--quiet'];
+    const dt = await runCli([...args, '--model', 'dt', '--out', path.join(toy, 'dt.json')]);
+    expect(dt.code, dt.stderr).toBe(0);
+    expect(dt.stdout).toMatch(/alert at 1\.0000 on 1 of 1/);
+    expect(dt.stderr).toMatch(
+      /^warning: 1 of 6 held-out normal recordings reach 1\.0000, the highest score dt-windows gives, so no threshold keeps them within --alert-share 0\.05: expect about 17% of normal containers to alert/,
+    );
+    // the same data, a budget that one normal recording in six fits: no warning
+    const loose = await runCli([...args, '--model', 'dt', '--alert-share', '0.2', '--out', path.join(toy, 'dt-loose.json')]);
+    expect(loose.code, loose.stderr).toBe(0);
+    expect(loose.stderr).toBe('');
+  });
+
   it('takes the training flags of the online protocol: --vocabulary, --mil-rounds and --hyper reach the window model', async () => {
     const train = async (name: string, extra: string[]) => {
       const out = path.join(dir, name);
