@@ -7,6 +7,7 @@ import { workloadKey, type WorkloadKeyMode } from './workload-identity.js';
 /** The logging the registry needs; a pino logger fits. */
 export interface LearningLogger {
   info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
 
@@ -160,6 +161,12 @@ export class WorkloadRegistry {
             this.options.onRelearn?.(relearn.outcome);
             const swapped = relearn.outcome === 'swapped';
             this.options.logger?.info({ ...learned, ...relearn }, swapped ? 'workload re-learned: new profile swapped in' : 'workload re-learning dropped: the current profile found the period anomalous');
+          }
+          if (workload.overBudget && (relearn === undefined || relearn.outcome === 'swapped')) {
+            this.options.logger?.warn(
+              { ...learned, alertShare: this.options.learning.alertShare },
+              "the learned profile cannot hold the alert share: more of the workload's own held-out calls than it allows reach the profile's highest score, so expect alerts on its normal traffic (learn longer, or over more of its containers)",
+            );
           }
           await this.options.store?.save(workload.toRecord());
         },

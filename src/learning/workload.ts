@@ -114,6 +114,11 @@ export class Workload {
   periodStartMs: number;
   lastRelearn: RelearnOutcome | undefined;
   secondOpinion: SecondOpinionCalibration | undefined;
+  /**
+   * Whether the last profile fitted here could not hold `alertShare`: more of the workload's
+   * held-out segments than it allows reached the profile's highest score (see `fitWithRule`).
+   */
+  overBudget = false;
   private calls = new Map<string, number[]>();
   private kept = 0;
   private learning: Promise<RelearnOutcome | undefined> | undefined;
@@ -205,7 +210,7 @@ export class Workload {
   }
 
   private async fit(replays: readonly Replay[], nowMs: number, options: LearningOptions): Promise<LoadedWindowModel> {
-    const { detector, rule } = await fitAny(options.detectors.map(profileTrainer), replays, {
+    const { detector, rule, overBudget } = await fitAny(options.detectors.map(profileTrainer), replays, {
       ...DEFAULT_ALERT_RULE,
       strideCalls: options.strideCalls,
       margin: options.margin,
@@ -217,6 +222,7 @@ export class Workload {
       thresholdRepeats: 1,
       thresholdFolds: 5,
     });
+    this.overBudget = overBudget;
     const training = { data: `learned on the job: workload ${this.key}`, dataSha256: '', recordings: replays.length, attacks: 0, seed: options.seed, createdAt: new Date(nowMs).toISOString(), versions: {} };
     return parseWindowModelFile(windowModelFile(detector, rule, options.strideCalls, training, `${detector.name}@${this.key}`), this.key);
   }

@@ -279,6 +279,33 @@ describe('a second opinion and re-learning', () => {
   });
 });
 
+describe('a learned profile that cannot hold the alert share', () => {
+  /** Learns workload `shop` (call novelty) from two containers; returns the warnings logged. */
+  async function learnShop(second: Int32Array): Promise<object[]> {
+    const warnings: object[] = [];
+    const logger = { info: () => undefined, warn: (obj: object) => void warnings.push(obj), error: () => undefined };
+    const registry = await WorkloadRegistry.open({ keyMode: 'image', learning: { ...LEARNING_DEFAULTS, detectors: ['novelty'], learnMs: 0, minEvents: 5000, strideCalls: 20 }, logger });
+    const metrics = new SidecarMetrics({ defaultMetrics: false });
+    const engine = new PolicyEngine(await loadPolicyDir(DEFAULT_POLICIES_PATH), { metrics });
+    const sink: AlertSink = { name: 'memory', pending: 0, send: () => undefined, close: async () => undefined };
+    const pipeline = new Pipeline({ model: await loadWindowModelFile(DEFAULT_MODEL_PATH), learning: registry, policies: () => engine, sink, metrics });
+    feed(pipeline, requestLoop(1, 400), 'web-1', 'shop');
+    feed(pipeline, second, 'web-2', 'shop');
+    pipeline.housekeeping();
+    await registry.settled();
+    expect(registry.get('image:shop')?.state).toBe('detecting');
+    return warnings;
+  }
+
+  it("warns when the workload's own held-out calls reach the highest score, and not otherwise", async () => {
+    // web-2 makes one call web-1 never does: held out, its segment scores 1 against a profile
+    // learnt from web-1, and one segment in two is more than the threshold may let alert (2%).
+    const odd = await learnShop(Int32Array.from([...requestLoop(2, 200), ...ids('chmod'), ...requestLoop(3, 200)]));
+    expect(odd).toEqual([expect.objectContaining({ workload: 'image:shop', model: 'novelty@image:shop', threshold: 1, alertShare: LEARNING_DEFAULTS.alertShare })]);
+    expect(await learnShop(requestLoop(2, 400))).toEqual([]);
+  });
+});
+
 describe('falco-ml profiles', () => {
   it('lists, shows, exports (a model score accepts), imports and resets the stored workloads', async () => {
     const { runCli } = await import('../helpers/run-cli.js');
