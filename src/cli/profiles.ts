@@ -36,13 +36,17 @@ export function profilesCommand(): Command {
         learnedAt: r.learnedAtMs === undefined ? undefined : new Date(r.learnedAtMs).toISOString(),
         model: r.model?.name,
         threshold: r.model?.alert.threshold,
+        overBudget: r.overBudget,
       }));
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ dir: flags.dir, workloads: rows }, null, 2)}\n`);
         return;
       }
       const table = [['workload', 'state', 'calls seen', 'learned at', 'model', 'threshold']];
-      for (const r of rows) table.push([r.key, r.state, String(r.events), r.learnedAt ?? '-', r.model ?? '-', r.threshold === undefined ? '-' : r.threshold.toFixed(4)]);
+      for (const r of rows) {
+        const threshold = r.threshold === undefined ? '-' : `${r.threshold.toFixed(4)}${r.overBudget === true ? ' (over its alert share)' : ''}`;
+        table.push([r.key, r.state, String(r.events), r.learnedAt ?? '-', r.model ?? '-', threshold]);
+      }
       process.stdout.write(rows.length === 0 ? `no workload profiles in ${flags.dir}\n` : `${alignTable(table)}\n`);
     });
   profiles

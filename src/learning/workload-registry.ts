@@ -42,6 +42,8 @@ export interface WorkloadSummary {
   /** The second opinion's threshold calibrated on this workload (absent: it does not score this workload). */
   secondOpinion?: { model: string; threshold: number };
   lastRelearn?: { at: string; outcome: RelearnOutcome['outcome']; flaggedShare: number; segments: number };
+  /** Present when the learned profile could not hold the alert share: expect alerts on the workload's normal traffic. */
+  overBudget?: true;
 }
 
 /** What scores a detecting workload's containers: its learned detector, beside the second opinion when there is one. */
@@ -231,6 +233,7 @@ function summarise(w: Workload, now: number, options: LearningOptions): Workload
     summary.threshold = w.model.file.alert.threshold;
   }
   if (w.secondOpinion !== undefined) summary.secondOpinion = w.secondOpinion;
+  if (w.overBudget) summary.overBudget = true;
   if (w.lastRelearn !== undefined) {
     const { atMs, ...rest } = w.lastRelearn;
     summary.lastRelearn = { at: new Date(atMs).toISOString(), ...rest };

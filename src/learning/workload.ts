@@ -92,6 +92,8 @@ export interface WorkloadRecord {
   periodStartMs?: number;
   lastRelearn?: RelearnOutcome;
   secondOpinion?: SecondOpinionCalibration;
+  /** Present when the learned profile could not hold the alert share (see `Workload.overBudget`). */
+  overBudget?: true;
 }
 
 /**
@@ -246,6 +248,7 @@ export class Workload {
     this.model = undefined;
     this.secondOpinion = undefined;
     this.lastRelearn = undefined;
+    this.overBudget = false;
     this.startPeriod(nowMs);
     this.generation++;
   }
@@ -262,6 +265,7 @@ export class Workload {
     if (this.model !== undefined) record.model = this.model.file;
     if (this.lastRelearn !== undefined) record.lastRelearn = this.lastRelearn;
     if (this.secondOpinion !== undefined) record.secondOpinion = this.secondOpinion;
+    if (this.overBudget) record.overBudget = true;
     if (this.kept > 0 || this.state === 'learning') {
       record.calls = {};
       for (const [container, calls] of this.calls) record.calls[container] = Buffer.from(Int32Array.from(calls).buffer).toString('base64');
@@ -277,6 +281,7 @@ export class Workload {
       workload.setModel(parseWindowModelFile(record.model, record.key), record.learnedAtMs ?? record.startedMs, record.secondOpinion);
     }
     if (record.lastRelearn !== undefined) workload.lastRelearn = record.lastRelearn;
+    workload.overBudget = record.overBudget === true;
     workload.periodStartMs = record.periodStartMs ?? workload.periodStartMs;
     for (const [container, text] of Object.entries(record.calls ?? {})) {
       const bytes = Buffer.from(text, 'base64');

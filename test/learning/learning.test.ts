@@ -280,11 +280,12 @@ describe('a second opinion and re-learning', () => {
 });
 
 describe('a learned profile that cannot hold the alert share', () => {
-  /** Learns workload `shop` (call novelty) from two containers; returns the warnings logged. */
-  async function learnShop(second: Int32Array): Promise<object[]> {
+  /** Learns workload `shop` (call novelty) from two containers into `storeDir`; returns the warnings logged and the registry. */
+  async function learnShop(second: Int32Array, storeDir: string) {
     const warnings: object[] = [];
     const logger = { info: () => undefined, warn: (obj: object) => void warnings.push(obj), error: () => undefined };
-    const registry = await WorkloadRegistry.open({ keyMode: 'image', learning: { ...LEARNING_DEFAULTS, detectors: ['novelty'], learnMs: 0, minEvents: 5000, strideCalls: 20 }, logger });
+    const learning = { ...LEARNING_DEFAULTS, detectors: ['novelty' as const], learnMs: 0, minEvents: 5000, strideCalls: 20 };
+    const registry = await WorkloadRegistry.open({ keyMode: 'image', learning, logger, store: new ProfileStore(storeDir) });
     const metrics = new SidecarMetrics({ defaultMetrics: false });
     const engine = new PolicyEngine(await loadPolicyDir(DEFAULT_POLICIES_PATH), { metrics });
     const sink: AlertSink = { name: 'memory', pending: 0, send: () => undefined, close: async () => undefined };
@@ -294,15 +295,27 @@ describe('a learned profile that cannot hold the alert share', () => {
     pipeline.housekeeping();
     await registry.settled();
     expect(registry.get('image:shop')?.state).toBe('detecting');
-    return warnings;
+    return { warnings, summary: registry.summary('image:shop'), reopened: (await WorkloadRegistry.open({ keyMode: 'image', learning, store: new ProfileStore(storeDir) })).summary('image:shop') };
   }
 
-  it("warns when the workload's own held-out calls reach the highest score, and not otherwise", async () => {
+  it("warns, and says so in the workload's summary and profiles list, when its own held-out calls reach the highest score", async () => {
+    const { runCli } = await import('../helpers/run-cli.js');
     // web-2 makes one call web-1 never does: held out, its segment scores 1 against a profile
     // learnt from web-1, and one segment in two is more than the threshold may let alert (2%).
-    const odd = await learnShop(Int32Array.from([...requestLoop(2, 200), ...ids('chmod'), ...requestLoop(3, 200)]));
-    expect(odd).toEqual([expect.objectContaining({ workload: 'image:shop', model: 'novelty@image:shop', threshold: 1, alertShare: LEARNING_DEFAULTS.alertShare })]);
-    expect(await learnShop(requestLoop(2, 400))).toEqual([]);
+    const oddDir = path.join(dir, 'over-budget');
+    const odd = await learnShop(Int32Array.from([...requestLoop(2, 200), ...ids('chmod'), ...requestLoop(3, 200)]), oddDir);
+    expect(odd.warnings).toEqual([expect.objectContaining({ workload: 'image:shop', model: 'novelty@image:shop', threshold: 1, alertShare: LEARNING_DEFAULTS.alertShare })]);
+    expect(odd.summary).toMatchObject({ threshold: 1, overBudget: true });
+    expect(odd.reopened).toMatchObject({ state: 'detecting', overBudget: true });
+    const listed = await runCli(['profiles', 'list', '--dir', oddDir]);
+    expect(listed.stdout).toMatch(/image:shop .*novelty@image:shop\s+1\.0000 \(over its alert share\)/);
+
+    const evenDir = path.join(dir, 'within-budget');
+    const even = await learnShop(requestLoop(2, 400), evenDir);
+    expect(even.warnings).toEqual([]);
+    expect(even.summary).not.toHaveProperty('overBudget');
+    expect(even.reopened).not.toHaveProperty('overBudget');
+    expect((await runCli(['profiles', 'list', '--dir', evenDir])).stdout).not.toContain('over its alert share');
   });
 });
 
