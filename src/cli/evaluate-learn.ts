@@ -12,7 +12,7 @@ import { perGroupTable } from '../evaluation/recording-figures.js';
 import { alignTable } from '../evaluation/report.js';
 import type { TraceFormatName } from '../traces/trace-format.js';
 import { createProgress } from './progress.js';
-import { windowTrainingOptions, type WindowFlags } from './window-flags.js';
+import { alertRuleFit, windowTrainingOptions, type WindowFlags } from './window-flags.js';
 
 interface LearnFlags extends WindowFlags {
   detectors: string[];
@@ -61,7 +61,8 @@ export async function evaluateLearn(dataset: Dataset, flags: LearnFlags, feature
 async function secondOpinion(value: string, flags: LearnFlags, features: FeatureOptions, hyper: HyperByKind): Promise<SecondOpinion> {
   if (isClassifierKind(value)) {
     const trainer = supervisedTrainer(value, windowTrainingOptions(flags, flags.window, features, hyper[value]));
-    return { trainer, strideCalls: flags.stride, alertShare: flags.alertShare, thresholdRepeats: flags.thresholdRepeats, thresholdFolds: flags.thresholdFolds, keepArgs: features.tokens.args };
+    // --k and --n are refused for learn, so the rule is the sidecar's default 1 of 1.
+    return { trainer, rule: alertRuleFit(flags), keepArgs: features.tokens.args };
   }
   return { model: await loadWindowModelFile(value) };
 }

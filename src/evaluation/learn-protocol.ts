@@ -5,10 +5,8 @@ import type { ProfileKind } from '../detectors/normal-profile.js';
 import type { FalcoAlert } from '../falco/alert.js';
 import { LEARNING_DEFAULTS, type LearningOptions } from '../learning/workload.js';
 import { WorkloadRegistry } from '../learning/workload-registry.js';
-import { DEFAULT_ALERT_RULE } from '../detectors/alert-rule.js';
 import { loadWindowModelFile, windowModelFile, type LoadedWindowModel } from '../models/window-model-file.js';
-import { fitWithRule, ruleFitOptions } from './online.js';
-import { ONLINE_DEFAULTS } from './online-defaults.js';
+import { fitWithRule, type RuleFitOptions } from './online.js';
 import { readReplay, type DetectorTrainer } from './window-detectors.js';
 import { PolicyEngine, loadPolicyDir } from '../policy/index.js';
 import { DEFAULT_MODEL_PATH, DEFAULT_POLICIES_PATH } from '../sidecar/config.js';
@@ -27,7 +25,7 @@ import { createRandom, SEED_STEP, shuffleInPlace } from '../util/random.js';
  * `keepArgs` when its features read argument tokens), or a fixed model file (which must not have
  * seen the test recordings).
  */
-export type SecondOpinion = { trainer: DetectorTrainer; strideCalls: number; alertShare?: number; thresholdRepeats?: number; thresholdFolds?: number; keepArgs?: boolean } | { model: LoadedWindowModel };
+export type SecondOpinion = { trainer: DetectorTrainer; rule: RuleFitOptions; keepArgs?: boolean } | { model: LoadedWindowModel };
 
 /**
  * study and group-out: the workload learns from the training recordings' normal ones.
@@ -184,13 +182,9 @@ async function secondOpinions(dataset: Dataset, folds: readonly LearnFold[], opt
   for (const fold of folds) {
     const train = [];
     for (const r of fold.train) train.push(await readReplay(r.path, r.id, r.label, { keepArgs: second.keepArgs, format: options.format }));
-    const { detector, rule } = await fitWithRule(
-      second.trainer,
-      train,
-      ruleFitOptions({ strideCalls: second.strideCalls, k: DEFAULT_ALERT_RULE.k, n: DEFAULT_ALERT_RULE.n, alertShare: second.alertShare ?? ONLINE_DEFAULTS.alertShare, thresholdRepeats: second.thresholdRepeats, thresholdFolds: second.thresholdFolds, seed: options.seed }),
-    );
+    const { detector, rule } = await fitWithRule(second.trainer, train, second.rule);
     const training = { data: dataset.root, dataSha256: '', recordings: train.length, attacks: train.filter((r) => r.label === 1).length, seed: options.seed, createdAt: new Date(0).toISOString(), versions: {} };
-    models.push({ file: windowModelFile(detector, rule, second.strideCalls, training), detector });
+    models.push({ file: windowModelFile(detector, rule, second.rule.strideCalls, training), detector });
     options.onProgress?.(models.length, folds.length, `second opinion ${detector.name}: fold ${models.length} of ${folds.length}`);
   }
   return models;
